@@ -1,0 +1,5 @@
+//! The `kipvs` command.
+
+fn main() {
+    println!("kipvs");
+}
