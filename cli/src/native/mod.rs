@@ -1,0 +1,7 @@
+//! Native subcommands, one module per area. Each exposes a clap
+//! `Command` (flattened into the top level) with `run(&Global) -> Result<i32>`.
+
+pub mod cleanup;
+pub mod ipset;
+pub mod ipvs;
+pub mod link;

@@ -1,0 +1,3 @@
+//! Clean-up of stale kube-proxy state.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]

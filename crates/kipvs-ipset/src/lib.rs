@@ -1,0 +1,3 @@
+//! ipset over nfnetlink (subsystem 6).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]

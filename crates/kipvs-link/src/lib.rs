@@ -1,0 +1,3 @@
+//! The kube-ipvs0 dummy interface and its addresses, over rtnetlink.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
