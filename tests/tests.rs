@@ -3,4 +3,5 @@
 //! namespace. IPVS tests run inside the test VM (`cargo xtask vm-test`) and
 //! skip on a host kernel without IPVS.
 
+mod link;
 mod util;
