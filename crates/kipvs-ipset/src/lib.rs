@@ -1,3 +1,40 @@
-//! ipset over nfnetlink (subsystem 6).
+//! ipset over nfnetlink (`NETLINK_NETFILTER`, subsystem `NFNL_SUBSYS_IPSET`).
+//!
+//! * [`wire`]: the messages and attributes, no I/O;
+//! * domain types: [`SetName`], [`SetType`], [`Family`], [`CreateOptions`],
+//!   [`Entry`] (parsed from and printed in ipset's own text forms), [`Set`];
+//! * [`IpSet`]: create, destroy, flush, rename, swap, list, save, add, del,
+//!   test; bulk adds and deletes (many elements per message); atomic
+//!   [`IpSet::replace`] (fill a new set, swap, destroy) and a diff-based
+//!   [`IpSet::sync`].
+//!
+//! Kernel errors keep their code; ipset's own codes (4096 and up) come with
+//! ipset's own words in [`KernelError::description`](kipvs_netlink::KernelError).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+mod adt;
+mod entry;
+mod error;
+mod handle;
+pub mod proto;
+mod set;
+mod types;
+pub mod wire;
+
+pub use entry::{Entry, IpPart, Part, PortPart, Position};
+pub use error::describe;
+pub use handle::{BulkError, IpSet, SetKind, SyncStats};
+pub use set::{CreateOptions, Range, Set};
+pub use types::{Dim, Family, SetName, SetType};
+
+pub use kipvs_netlink::{Error, KernelError, NetNs, Result};
+
+/// Element attributes of `entry` as ipset sends them (for callers that
+/// build their own bulk requests, such as `ipset restore`).
+pub fn entry_attrs(entry: &Entry) -> Vec<wire::AdtAttr> {
+    adt::to_attrs(entry, 0)
+}
+
+#[cfg(test)]
+mod golden;

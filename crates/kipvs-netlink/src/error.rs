@@ -178,6 +178,11 @@ pub struct KernelError {
     pub context: Option<String>,
     /// A protocol's own meaning of the code (ipset's words for 4096+).
     pub description: Option<String>,
+    /// The refused request's payload (after its netlink header) as the
+    /// kernel echoed it, when it sent it uncapped. ipset's kernel side
+    /// answers bulk requests this way and writes the line number of the
+    /// failing entry into the echoed `IPSET_ATTR_LINENO`.
+    pub request: Option<Vec<u8>>,
 }
 
 impl KernelError {
@@ -189,6 +194,7 @@ impl KernelError {
             offset: None,
             context: None,
             description: None,
+            request: None,
         }
     }
 

@@ -408,6 +408,15 @@ fn parse_error(flags: u16, payload: &[u8], is_error: bool) -> Result<(i32, Kerne
         None => return Err(Error::decode("an NLMSG_ERROR", "shorter than its code")),
     };
     let mut error = KernelError::new(code.saturating_neg());
+    if is_error && code != 0 && flags & NLM_F_CAPPED == 0 {
+        let orig_len = payload
+            .get(4..8)
+            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .unwrap_or(0);
+        if let Some(echo) = payload.get(4 + NLMSG_HDRLEN..4 + orig_len.max(NLMSG_HDRLEN)) {
+            error.request = Some(echo.to_vec());
+        }
+    }
     if flags & NLM_F_ACK_TLVS == 0 {
         return Ok((code, error));
     }

@@ -1,0 +1,204 @@
+//! [`Entry`] to and from element attributes.
+
+use std::net::IpAddr;
+
+use crate::{
+    entry::{Entry, IpPart, Part, PortPart, Position},
+    types::{Dim, SetName, SetType},
+    wire::{AdtAttr, IPSET_FLAG_BEFORE, IPSET_FLAG_NOMATCH, IPSET_FLAG_PHYSDEV},
+};
+
+/// The attributes of `entry`, in the order ipset sends them (by attribute
+/// number, as its type tables list them), then `IPSET_ATTR_LINENO` when
+/// `lineno` is not 0.
+pub(crate) fn to_attrs(entry: &Entry, lineno: u32) -> Vec<AdtAttr> {
+    let mut attrs: Vec<(u16, AdtAttr)> = Vec::with_capacity(8);
+    let mut cadt = 0u32;
+    let mut ips = 0;
+    for part in &entry.parts {
+        match part {
+            Part::Ip(ip) => {
+                let first = ips == 0;
+                ips += 1;
+                if first {
+                    attrs.push((1, AdtAttr::Ip(ip.addr)));
+                    if let Some(to) = ip.to {
+                        attrs.push((2, AdtAttr::IpTo(to)));
+                    }
+                    if let Some(c) = ip.cidr {
+                        attrs.push((3, AdtAttr::Cidr(c)));
+                    }
+                } else {
+                    attrs.push((20, AdtAttr::Ip2(ip.addr)));
+                    if let Some(c) = ip.cidr {
+                        attrs.push((21, AdtAttr::Cidr2(c)));
+                    }
+                    if let Some(to) = ip.to {
+                        attrs.push((22, AdtAttr::Ip2To(to)));
+                    }
+                }
+            }
+            Part::Port(p) => {
+                attrs.push((4, AdtAttr::Port(p.port)));
+                if let Some(to) = p.to {
+                    attrs.push((5, AdtAttr::PortTo(to)));
+                }
+                if let Some(proto) = p.proto {
+                    attrs.push((7, AdtAttr::Proto(proto)));
+                }
+            }
+            Part::Iface { name, physdev } => {
+                if *physdev {
+                    cadt |= IPSET_FLAG_PHYSDEV;
+                }
+                attrs.push((23, AdtAttr::Iface(name.clone())));
+            }
+            Part::Mac(m) => attrs.push((17, AdtAttr::Ether(*m))),
+            Part::Mark(m) => attrs.push((10, AdtAttr::Mark(*m))),
+            Part::Set(n) => attrs.push((18, AdtAttr::Name(n.as_str().to_owned()))),
+        }
+    }
+    match &entry.position {
+        Some(Position::Before(n)) => {
+            cadt |= IPSET_FLAG_BEFORE;
+            attrs.push((19, AdtAttr::NameRef(n.as_str().to_owned())));
+        }
+        Some(Position::After(n)) => attrs.push((19, AdtAttr::NameRef(n.as_str().to_owned()))),
+        None => {}
+    }
+    if entry.nomatch {
+        cadt |= IPSET_FLAG_NOMATCH;
+    }
+    if cadt != 0 {
+        attrs.push((8, AdtAttr::CadtFlags(cadt)));
+    }
+    if let Some(t) = entry.timeout {
+        attrs.push((6, AdtAttr::Timeout(t)));
+    }
+    if let Some(b) = entry.bytes {
+        attrs.push((24, AdtAttr::Bytes(b)));
+    }
+    if let Some(p) = entry.packets {
+        attrs.push((25, AdtAttr::Packets(p)));
+    }
+    if let Some(c) = &entry.comment {
+        attrs.push((26, AdtAttr::Comment(c.clone())));
+    }
+    if let Some((mark, mask)) = entry.skbmark {
+        attrs.push((27, AdtAttr::SkbMark((mark as u64) << 32 | mask as u64)));
+    }
+    if let Some((major, minor)) = entry.skbprio {
+        attrs.push((28, AdtAttr::SkbPrio((major as u32) << 16 | minor as u32)));
+    }
+    if let Some(q) = entry.skbqueue {
+        attrs.push((29, AdtAttr::SkbQueue(q)));
+    }
+    attrs.sort_by_key(|(id, _)| *id);
+    let mut out: Vec<AdtAttr> = attrs.into_iter().map(|(_, a)| a).collect();
+    if lineno != 0 {
+        out.push(AdtAttr::LineNo(lineno));
+    }
+    out
+}
+
+/// One element of a single add or del: ipset ends it with
+/// `IPSET_ATTR_LINENO` 0 (test sends none).
+pub(crate) fn single(entry: &Entry) -> Vec<AdtAttr> {
+    let mut attrs = to_attrs(entry, 0);
+    attrs.push(AdtAttr::LineNo(0));
+    attrs
+}
+
+/// The entry a list reply describes, for a set of `set_type`.
+pub(crate) fn from_attrs(set_type: SetType, attrs: &[AdtAttr]) -> Entry {
+    let mut e = Entry::default();
+    let (mut ip, mut ip_to, mut cidr) = (None::<IpAddr>, None, None);
+    let (mut ip2, mut ip2_to, mut cidr2) = (None::<IpAddr>, None, None);
+    let (mut port, mut port_to, mut proto) = (None, None, None);
+    let (mut iface, mut mac, mut mark, mut name) = (None, None, None, None);
+    let mut cadt = 0;
+    for a in attrs {
+        match a {
+            AdtAttr::Ip(v) => ip = Some(*v),
+            AdtAttr::IpTo(v) => ip_to = Some(*v),
+            AdtAttr::Cidr(v) => cidr = Some(*v),
+            AdtAttr::Ip2(v) => ip2 = Some(*v),
+            AdtAttr::Ip2To(v) => ip2_to = Some(*v),
+            AdtAttr::Cidr2(v) => cidr2 = Some(*v),
+            AdtAttr::Port(v) => port = Some(*v),
+            AdtAttr::PortTo(v) => port_to = Some(*v),
+            AdtAttr::Proto(v) => proto = Some(*v),
+            AdtAttr::Iface(v) => iface = Some(v.clone()),
+            AdtAttr::Ether(v) => mac = Some(*v),
+            AdtAttr::Mark(v) => mark = Some(*v),
+            AdtAttr::Name(v) => name = Some(v.clone()),
+            AdtAttr::CadtFlags(v) => cadt = *v,
+            AdtAttr::Timeout(v) => e.timeout = Some(*v),
+            AdtAttr::Packets(v) => e.packets = Some(*v),
+            AdtAttr::Bytes(v) => e.bytes = Some(*v),
+            AdtAttr::Comment(v) => e.comment = Some(v.clone()),
+            AdtAttr::SkbMark(v) => e.skbmark = Some(((*v >> 32) as u32, *v as u32)),
+            AdtAttr::SkbPrio(v) => e.skbprio = Some(((*v >> 16) as u16, *v as u16)),
+            AdtAttr::SkbQueue(v) => e.skbqueue = Some(*v),
+            _ => {}
+        }
+    }
+    e.nomatch = cadt & IPSET_FLAG_NOMATCH != 0;
+    let mut ips = 0;
+    for dim in set_type.dims() {
+        match dim {
+            Dim::Ip | Dim::Net => {
+                let (addr, to, c) = if ips == 0 {
+                    (ip, ip_to, cidr)
+                } else {
+                    (ip2, ip2_to, cidr2)
+                };
+                ips += 1;
+                // bitmap:ip reports its netmask as a CIDR on every member;
+                // ipset prints plain addresses for the `ip` dimensions.
+                let c = if *dim == Dim::Net { c } else { None };
+                if let Some(addr) = addr {
+                    e.parts.push(Part::Ip(IpPart { addr, cidr: c, to }));
+                }
+            }
+            Dim::Port => {
+                if let Some(port) = port {
+                    let proto = if set_type == SetType::BitmapPort {
+                        None
+                    } else {
+                        proto
+                    };
+                    e.parts.push(Part::Port(PortPart {
+                        proto,
+                        port,
+                        to: port_to,
+                    }));
+                }
+            }
+            Dim::Iface => {
+                if let Some(name) = iface.take() {
+                    e.parts.push(Part::Iface {
+                        name,
+                        physdev: cadt & IPSET_FLAG_PHYSDEV != 0,
+                    });
+                }
+            }
+            Dim::Mac => {
+                if let Some(m) = mac {
+                    e.parts.push(Part::Mac(m));
+                }
+            }
+            Dim::Mark => {
+                if let Some(m) = mark {
+                    e.parts.push(Part::Mark(m));
+                }
+            }
+            Dim::Set => {
+                if let Some(n) = name.take().and_then(|n| SetName::new(n).ok()) {
+                    e.parts.push(Part::Set(n));
+                }
+            }
+        }
+    }
+    e
+}

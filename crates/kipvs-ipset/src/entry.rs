@@ -1,0 +1,685 @@
+//! Set elements ([`Entry`]): typed values parsed from and printed in
+//! ipset's own text forms, and their options.
+
+use std::{
+    fmt::{self, Write as _},
+    net::IpAddr,
+};
+
+use crate::{
+    proto::{self, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP},
+    types::{Dim, Family, SetName, SetType},
+    Error, Result,
+};
+
+/// An address dimension: one address, a network (`cidr`), or a range (`to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IpPart {
+    /// The address (or the start of the range).
+    pub addr: IpAddr,
+    /// The prefix length, when given.
+    pub cidr: Option<u8>,
+    /// The end of a range.
+    pub to: Option<IpAddr>,
+}
+
+/// A port dimension: `proto:port[-port]` (hash types) or `port` (bitmap).
+/// For ICMP the port is `type << 8 | code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PortPart {
+    /// The IP protocol (`None` in bitmap:port).
+    pub proto: Option<u8>,
+    /// The port (or the start of the range).
+    pub port: u16,
+    /// The end of a range.
+    pub to: Option<u16>,
+}
+
+/// One dimension of an element.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Part {
+    /// An address, network or range.
+    Ip(IpPart),
+    /// A port.
+    Port(PortPart),
+    /// An interface; `physdev` matches the bridge port.
+    Iface {
+        /// The name (`eth+` is a wildcard).
+        name: String,
+        /// `physdev:` given.
+        physdev: bool,
+    },
+    /// A MAC address.
+    Mac([u8; 6]),
+    /// A packet mark.
+    Mark(u32),
+    /// A member set (list:set).
+    Set(SetName),
+}
+
+/// Where a list:set member goes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Position {
+    /// `before NAME`.
+    Before(SetName),
+    /// `after NAME`.
+    After(SetName),
+}
+
+/// An element with its options, as `ipset add` takes and `ipset list` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Entry {
+    /// The dimensions, in the set type's order.
+    pub parts: Vec<Part>,
+    /// Seconds to live (sets with `timeout`).
+    pub timeout: Option<u32>,
+    /// Packet counter (sets with `counters`).
+    pub packets: Option<u64>,
+    /// Byte counter (sets with `counters`).
+    pub bytes: Option<u64>,
+    /// Comment (sets with `comment`).
+    pub comment: Option<String>,
+    /// `nomatch`: an exception inside a larger network (hash:net types).
+    pub nomatch: bool,
+    /// `skbmark` (mark, mask) (sets with `skbinfo`).
+    pub skbmark: Option<(u32, u32)>,
+    /// `skbprio` (major, minor).
+    pub skbprio: Option<(u16, u16)>,
+    /// `skbqueue`.
+    pub skbqueue: Option<u16>,
+    /// list:set `before`/`after`.
+    pub position: Option<Position>,
+}
+
+fn bad(value: &str, reason: impl Into<String>) -> Error {
+    Error::invalid("element", value, reason)
+}
+
+impl Entry {
+    /// An element of dimensions `parts` without options.
+    pub fn new(parts: Vec<Part>) -> Self {
+        Entry {
+            parts,
+            ..Default::default()
+        }
+    }
+
+    /// One address (hash:ip, bitmap:ip).
+    pub fn ip(addr: impl Into<IpAddr>) -> Self {
+        Entry::new(vec![Part::Ip(IpPart {
+            addr: addr.into(),
+            cidr: None,
+            to: None,
+        })])
+    }
+
+    /// A network (hash:net).
+    pub fn net(addr: impl Into<IpAddr>, cidr: u8) -> Self {
+        Entry::new(vec![Part::Ip(IpPart {
+            addr: addr.into(),
+            cidr: Some(cidr),
+            to: None,
+        })])
+    }
+
+    /// An address and `proto:port` (hash:ip,port), as kube-proxy writes.
+    pub fn ip_port(addr: impl Into<IpAddr>, proto: u8, port: u16) -> Self {
+        Entry::new(vec![
+            Part::Ip(IpPart {
+                addr: addr.into(),
+                cidr: None,
+                to: None,
+            }),
+            Part::Port(PortPart {
+                proto: Some(proto),
+                port,
+                to: None,
+            }),
+        ])
+    }
+
+    /// hash:ip,port,ip.
+    pub fn ip_port_ip(a: impl Into<IpAddr>, proto: u8, port: u16, b: impl Into<IpAddr>) -> Self {
+        let mut e = Entry::ip_port(a, proto, port);
+        e.parts.push(Part::Ip(IpPart {
+            addr: b.into(),
+            cidr: None,
+            to: None,
+        }));
+        e
+    }
+
+    /// hash:ip,port,net.
+    pub fn ip_port_net(
+        a: impl Into<IpAddr>,
+        proto: u8,
+        port: u16,
+        net: impl Into<IpAddr>,
+        cidr: u8,
+    ) -> Self {
+        let mut e = Entry::ip_port(a, proto, port);
+        e.parts.push(Part::Ip(IpPart {
+            addr: net.into(),
+            cidr: Some(cidr),
+            to: None,
+        }));
+        e
+    }
+
+    /// A port (bitmap:port).
+    pub fn port(port: u16) -> Self {
+        Entry::new(vec![Part::Port(PortPart {
+            proto: None,
+            port,
+            to: None,
+        })])
+    }
+
+    /// A member set (list:set).
+    pub fn set(name: SetName) -> Self {
+        Entry::new(vec![Part::Set(name)])
+    }
+
+    /// Sets the timeout.
+    pub fn timeout(mut self, seconds: u32) -> Self {
+        self.timeout = Some(seconds);
+        self
+    }
+
+    /// Sets the comment.
+    pub fn comment(mut self, text: impl Into<String>) -> Self {
+        self.comment = Some(text.into());
+        self
+    }
+
+    /// Marks the element `nomatch`.
+    pub fn nomatch(mut self) -> Self {
+        self.nomatch = true;
+        self
+    }
+
+    /// The element alone, without options: what identifies it in a set.
+    pub fn key(&self) -> Entry {
+        Entry::new(self.parts.clone())
+    }
+
+    /// Parses the element part of ipset's syntax (`1.2.3.4,tcp:80`) for a
+    /// set of `set_type` and `family`; options are separate
+    /// ([`Entry::parse_options`]).
+    pub fn parse(set_type: SetType, family: Family, text: &str) -> Result<Self> {
+        let dims = set_type.dims();
+        let pieces: Vec<&str> = text.splitn(dims.len(), ',').collect();
+        if pieces.len() < dims.len() {
+            let which = ["First", "Second", "Third", "Fourth"][pieces.len().min(3)];
+            return Err(bad(
+                text,
+                format!("{which} element is missing from {text}."),
+            ));
+        }
+        let mut parts = Vec::with_capacity(dims.len());
+        for (i, (dim, piece)) in dims.iter().zip(pieces).enumerate() {
+            parts.push(parse_part(set_type, family, *dim, i, piece)?);
+        }
+        Ok(Entry::new(parts))
+    }
+
+    /// Parses ipset's element options (`timeout 5 comment "x" nomatch`),
+    /// as words; returns how many words it used.
+    pub fn parse_options(&mut self, words: &[&str]) -> Result<usize> {
+        let mut i = 0;
+        while i < words.len() {
+            let word = words[i];
+            let arg = |i: usize| {
+                words.get(i + 1).copied().ok_or_else(|| {
+                    bad(
+                        word,
+                        format!("Missing mandatory argument of option `{word}'"),
+                    )
+                })
+            };
+            match word {
+                "timeout" => self.timeout = Some(number(arg(i)?, u32::MAX as u64)? as u32),
+                "packets" => self.packets = Some(number(arg(i)?, u64::MAX)?),
+                "bytes" => self.bytes = Some(number(arg(i)?, u64::MAX)?),
+                "comment" => {
+                    let c = arg(i)?;
+                    if c.len() > crate::wire::IPSET_MAX_COMMENT_SIZE {
+                        return Err(bad(c, "Comment is longer than 255 characters"));
+                    }
+                    self.comment = Some(c.to_owned());
+                }
+                "skbmark" => self.skbmark = Some(parse_skbmark(arg(i)?)?),
+                "skbprio" => self.skbprio = Some(parse_skbprio(arg(i)?)?),
+                "skbqueue" => self.skbqueue = Some(number(arg(i)?, u16::MAX as u64)? as u16),
+                "before" => self.position = Some(Position::Before(SetName::new(arg(i)?)?)),
+                "after" => self.position = Some(Position::After(SetName::new(arg(i)?)?)),
+                "nomatch" => {
+                    self.nomatch = true;
+                    i += 1;
+                    continue;
+                }
+                _ => break,
+            }
+            i += 2;
+        }
+        Ok(i)
+    }
+
+    /// The element in ipset's syntax for a set of `set_type`, with its
+    /// options, exactly as `ipset list` prints a member.
+    pub fn display(&self, set_type: SetType) -> String {
+        let mut s = self.elem_text(set_type);
+        if let Some(t) = self.timeout {
+            let _ = write!(s, " timeout {t}");
+        }
+        if let Some(p) = self.packets {
+            let _ = write!(s, " packets {p}");
+        }
+        if let Some(b) = self.bytes {
+            let _ = write!(s, " bytes {b}");
+        }
+        if let Some(c) = &self.comment {
+            let _ = write!(s, " comment \"{c}\"");
+        }
+        if let Some((mark, mask)) = self.skbmark {
+            if mask == u32::MAX {
+                let _ = write!(s, " skbmark {mark:#x}");
+            } else {
+                let _ = write!(s, " skbmark {mark:#x}/{mask:#x}");
+            }
+        }
+        if let Some((major, minor)) = self.skbprio {
+            let _ = write!(s, " skbprio {major:x}:{minor:x}");
+        }
+        if let Some(q) = self.skbqueue {
+            let _ = write!(s, " skbqueue {q}");
+        }
+        if self.nomatch {
+            s.push_str(" nomatch");
+        }
+        s
+    }
+
+    /// The element alone (no options) in ipset's syntax.
+    pub fn elem_text(&self, set_type: SetType) -> String {
+        let mut s = String::new();
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            match part {
+                Part::Ip(ip) => {
+                    let max = if ip.addr.is_ipv6() { 128 } else { 32 };
+                    let _ = write!(s, "{}", ip.addr);
+                    if let Some(c) = ip.cidr.filter(|c| *c != max) {
+                        let _ = write!(s, "/{c}");
+                    }
+                    if let Some(to) = ip.to {
+                        let _ = write!(s, "-{to}");
+                    }
+                }
+                Part::Port(p) => write_port(&mut s, set_type, p),
+                Part::Iface { name, physdev } => {
+                    if *physdev {
+                        s.push_str("physdev:");
+                    }
+                    s.push_str(name);
+                }
+                Part::Mac(m) => {
+                    let _ = write!(
+                        s,
+                        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                        m[0], m[1], m[2], m[3], m[4], m[5]
+                    );
+                }
+                Part::Mark(m) => {
+                    let _ = write!(s, "{m:#010x}");
+                }
+                Part::Set(n) => s.push_str(n.as_str()),
+            }
+        }
+        s
+    }
+}
+
+fn write_port(s: &mut String, set_type: SetType, p: &PortPart) {
+    let proto = match p.proto {
+        Some(proto) if set_type != SetType::BitmapPort => proto,
+        _ => {
+            let _ = write!(s, "{}", p.port);
+            if let Some(to) = p.to {
+                let _ = write!(s, "-{to}");
+            }
+            return;
+        }
+    };
+    let _ = write!(s, "{}:", proto::proto_name(proto));
+    if proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 {
+        let (t, c) = ((p.port >> 8) as u8, p.port as u8);
+        match proto::icmp_name(proto, t, c) {
+            Some(name) => s.push_str(name),
+            None => {
+                let _ = write!(s, "{t}/{c}");
+            }
+        }
+        return;
+    }
+    let _ = write!(s, "{}", p.port);
+    if let Some(to) = p.to {
+        let _ = write!(s, "-{to}");
+    }
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = Entry::new(vec![self.clone()]);
+        f.write_str(&e.elem_text(SetType::HashIp))
+    }
+}
+
+/// A number as ipset's `ipset_parse_uint*` reads it (decimal, `0x` hex,
+/// `0` octal), with its error words.
+pub(crate) fn number(s: &str, max: u64) -> Result<u64> {
+    let parsed = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16)
+    } else if s.len() > 1 && s.starts_with('0') {
+        u64::from_str_radix(&s[1..], 8)
+    } else {
+        s.parse::<u64>()
+    };
+    match parsed {
+        Ok(v) if v <= max => Ok(v),
+        Ok(_) => Err(bad(s, format!("'{s}' is out of range 0-{max}"))),
+        Err(_) => Err(bad(s, format!("'{s}' is invalid as number"))),
+    }
+}
+
+fn parse_skbmark(s: &str) -> Result<(u32, u32)> {
+    let (mark, mask) = match s.split_once('/') {
+        Some((m, k)) => (m, Some(k)),
+        None => (s, None),
+    };
+    let mark = number(mark, u32::MAX as u64)? as u32;
+    let mask = match mask {
+        Some(k) => number(k, u32::MAX as u64)? as u32,
+        None => u32::MAX,
+    };
+    Ok((mark, mask))
+}
+
+fn parse_skbprio(s: &str) -> Result<(u16, u16)> {
+    let (a, b) = s.split_once(':').ok_or_else(|| {
+        bad(
+            s,
+            "Invalid skbprio format, it should be: MAJOR:MINOR (see manpage)",
+        )
+    })?;
+    let hex = |x: &str| {
+        u16::from_str_radix(x, 16).map_err(|_| {
+            bad(
+                s,
+                "Invalid skbprio format, it should be: MAJOR:MINOR (see manpage)",
+            )
+        })
+    };
+    Ok((hex(a)?, hex(b)?))
+}
+
+fn parse_addr(family: Family, s: &str) -> Result<IpAddr> {
+    let v6 = family == Family::Inet6;
+    let parsed = if v6 {
+        s.parse::<std::net::Ipv6Addr>().map(IpAddr::V6).ok()
+    } else {
+        s.parse::<std::net::Ipv4Addr>().map(IpAddr::V4).ok()
+    };
+    parsed.ok_or_else(|| {
+        let what = if v6 { "IPv6" } else { "IPv4" };
+        bad(
+            s,
+            format!("cannot parse {s}: resolving to {what} address failed"),
+        )
+    })
+}
+
+fn parse_ip(family: Family, dim: Dim, s: &str) -> Result<IpPart> {
+    let family = if family == Family::Unspec {
+        Family::Inet
+    } else {
+        family
+    };
+    if let Some((a, c)) = s.split_once('/') {
+        let addr = parse_addr(family, a)?;
+        let max = family.max_prefix();
+        let cidr = number(c, 255)
+            .ok()
+            .filter(|c| *c <= max as u64)
+            .ok_or_else(|| bad(s, format!("'{c}' is out of range 0-{max}")))?
+            as u8;
+        return Ok(IpPart {
+            addr,
+            cidr: Some(cidr),
+            to: None,
+        });
+    }
+    if family == Family::Inet {
+        if let Some((a, b)) = s.split_once('-') {
+            return Ok(IpPart {
+                addr: parse_addr(family, a)?,
+                cidr: None,
+                to: Some(parse_addr(family, b)?),
+            });
+        }
+    }
+    let _ = dim;
+    Ok(IpPart {
+        addr: parse_addr(family, s)?,
+        cidr: None,
+        to: None,
+    })
+}
+
+fn parse_port_number(s: &str, proto: &str) -> Result<u16> {
+    if let Ok(v) = number(s, 65535) {
+        return Ok(v as u16);
+    }
+    if s.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad(s, format!("'{s}' is out of range 0-65535")));
+    }
+    proto::service_port(s, proto)
+        .ok_or_else(|| bad(s, format!("cannot parse '{s}' as a {proto} port")))
+}
+
+fn parse_port_range(s: &str, proto: &str) -> Result<(u16, Option<u16>)> {
+    match s.split_once('-') {
+        Some((a, b)) => Ok((
+            parse_port_number(a, proto)?,
+            Some(parse_port_number(b, proto)?),
+        )),
+        None => Ok((parse_port_number(s, proto)?, None)),
+    }
+}
+
+fn parse_port(set_type: SetType, s: &str) -> Result<PortPart> {
+    if set_type == SetType::BitmapPort {
+        let (port, to) = parse_port_range(s, "tcp")?;
+        return Ok(PortPart {
+            proto: None,
+            port,
+            to,
+        });
+    }
+    let (proto_name, rest) = match s.split_once(':') {
+        Some((p, r)) => (p, r),
+        None => ("tcp", s),
+    };
+    let proto = proto::proto_by_name(proto_name)
+        .ok_or_else(|| bad(s, format!("Cannot resolve protocol '{proto_name}'")))?;
+    if proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 {
+        let (t, c) = match rest.split_once('/') {
+            Some((t, c)) => (number(t, 255)? as u8, number(c, 255)? as u8),
+            None => proto::icmp_by_name(proto, rest).ok_or_else(|| {
+                let what = if proto == IPPROTO_ICMP {
+                    "ICMP"
+                } else {
+                    "ICMPv6"
+                };
+                bad(
+                    s,
+                    format!("Syntax error: cannot parse '{rest}' as a {what} type/code"),
+                )
+            })?,
+        };
+        return Ok(PortPart {
+            proto: Some(proto),
+            port: (t as u16) << 8 | c as u16,
+            to: None,
+        });
+    }
+    let pname = if proto == IPPROTO_TCP {
+        "tcp"
+    } else {
+        proto_name
+    };
+    let (port, to) = if proto::has_ports(proto) {
+        parse_port_range(rest, pname)?
+    } else {
+        (number(rest, 65535)? as u16, None)
+    };
+    Ok(PortPart {
+        proto: Some(proto),
+        port,
+        to,
+    })
+}
+
+fn parse_mac(s: &str) -> Result<[u8; 6]> {
+    let mut mac = [0u8; 6];
+    let bytes: Vec<&str> = s.split(':').collect();
+    if bytes.len() != 6 {
+        return Err(bad(s, format!("cannot parse '{s}' as ethernet address")));
+    }
+    for (i, b) in bytes.iter().enumerate() {
+        mac[i] = u8::from_str_radix(b, 16)
+            .map_err(|_| bad(s, format!("cannot parse '{s}' as ethernet address")))?;
+    }
+    Ok(mac)
+}
+
+fn parse_part(set_type: SetType, family: Family, dim: Dim, _i: usize, s: &str) -> Result<Part> {
+    Ok(match dim {
+        Dim::Ip | Dim::Net => Part::Ip(parse_ip(family, dim, s)?),
+        Dim::Port => Part::Port(parse_port(set_type, s)?),
+        Dim::Iface => match s.strip_prefix("physdev:") {
+            Some(name) => Part::Iface {
+                name: name.to_owned(),
+                physdev: true,
+            },
+            None => Part::Iface {
+                name: s.to_owned(),
+                physdev: false,
+            },
+        },
+        Dim::Mac => Part::Mac(parse_mac(s)?),
+        Dim::Mark => Part::Mark(number(s, u32::MAX as u64)? as u32),
+        Dim::Set => Part::Set(SetName::new(s)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_ipset_forms() {
+        for (t, fam, text) in [
+            (SetType::HashIp, Family::Inet, "1.2.3.4"),
+            (SetType::HashNet, Family::Inet, "10.0.0.0/8"),
+            (SetType::HashIpPort, Family::Inet, "1.2.3.4,tcp:80"),
+            (SetType::HashIpPort, Family::Inet, "1.2.3.4,udp:53"),
+            (
+                SetType::HashIpPort,
+                Family::Inet,
+                "1.2.3.4,icmp:echo-request",
+            ),
+            (SetType::HashIpPort, Family::Inet, "1.2.3.4,icmp:3/8"),
+            (
+                SetType::HashIpPort,
+                Family::Inet6,
+                "2001:db8::1,ipv6-icmp:echo-request",
+            ),
+            (
+                SetType::HashIpPortIp,
+                Family::Inet,
+                "1.2.3.4,sctp:9,5.6.7.8",
+            ),
+            (
+                SetType::HashIpPortNet,
+                Family::Inet,
+                "1.2.3.4,tcp:1,10.0.0.0/8",
+            ),
+            (
+                SetType::HashNetIface,
+                Family::Inet,
+                "10.0.0.0/8,physdev:eth0",
+            ),
+            (SetType::BitmapPort, Family::Unspec, "80"),
+            (
+                SetType::BitmapIpMac,
+                Family::Unspec,
+                "10.0.0.1,00:11:22:33:44:55",
+            ),
+            (SetType::ListSet, Family::Unspec, "other"),
+        ] {
+            let e = Entry::parse(t, fam, text).unwrap();
+            assert_eq!(e.elem_text(t), text, "{t}");
+        }
+    }
+
+    #[test]
+    fn default_protocol_is_tcp() {
+        let e = Entry::parse(SetType::HashIpPort, Family::Inet, "1.2.3.4,80").unwrap();
+        assert_eq!(e.elem_text(SetType::HashIpPort), "1.2.3.4,tcp:80");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Entry::parse(SetType::HashIpPort, Family::Inet, "1.2.3.4,99999").unwrap_err();
+        assert!(e.to_string().contains("99999"), "{e}");
+        let e = Entry::parse(SetType::HashIp, Family::Inet, "1.2.3.400").unwrap_err();
+        assert!(e.to_string().contains("1.2.3.400"), "{e}");
+        let e = Entry::parse(SetType::HashIpPort, Family::Inet, "1.2.3.4").unwrap_err();
+        assert!(e.to_string().contains("Second element is missing"), "{e}");
+    }
+
+    #[test]
+    fn options_print_in_ipset_order() {
+        let mut e = Entry::parse(SetType::HashIpPort, Family::Inet, "1.2.3.4,80").unwrap();
+        let words = [
+            "timeout",
+            "5",
+            "packets",
+            "3",
+            "bytes",
+            "40",
+            "comment",
+            "hi",
+            "skbmark",
+            "0x10/0xff",
+            "skbprio",
+            "1:2",
+            "skbqueue",
+            "3",
+        ];
+        assert_eq!(e.parse_options(&words).unwrap(), words.len());
+        assert_eq!(
+            e.display(SetType::HashIpPort),
+            "1.2.3.4,tcp:80 timeout 5 packets 3 bytes 40 comment \"hi\" skbmark 0x10/0xff skbprio 1:2 skbqueue 3"
+        );
+    }
+}
