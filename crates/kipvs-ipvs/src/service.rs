@@ -28,6 +28,27 @@ pub enum ServiceKey {
     },
 }
 
+impl fmt::Display for ServiceKey {
+    /// As in error messages: `TCP 10.0.0.1:80`, `UDP [2001:db8::1]:53`,
+    /// `FWM 42`, `FWM 42 (IPv6)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceKey::Addr {
+                protocol,
+                addr: IpAddr::V4(a),
+                port,
+            } => write!(f, "{protocol} {a}:{port}"),
+            ServiceKey::Addr {
+                protocol,
+                addr: IpAddr::V6(a),
+                port,
+            } => write!(f, "{protocol} [{a}]:{port}"),
+            ServiceKey::Fwmark { mark, ipv6: false } => write!(f, "FWM {mark}"),
+            ServiceKey::Fwmark { mark, ipv6: true } => write!(f, "FWM {mark} (IPv6)"),
+        }
+    }
+}
+
 impl ServiceKey {
     /// Whether the service balances IPv6 traffic.
     pub fn is_ipv6(&self) -> bool {

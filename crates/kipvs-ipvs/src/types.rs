@@ -37,6 +37,17 @@ impl Protocol {
     }
 }
 
+impl std::fmt::Display for Protocol {
+    /// `TCP`, `UDP` or `SCTP`, as ipvsadm prints them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        })
+    }
+}
+
 /// Connection timeouts in seconds (`--set tcp tcpfin udp`); 0 leaves a
 /// value as it is when writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

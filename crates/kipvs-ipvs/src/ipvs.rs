@@ -1,0 +1,303 @@
+//! The handle that talks to the kernel.
+
+use std::net::IpAddr;
+
+use kipvs_netlink::{
+    core::{DecodeError, NLM_F_REQUEST},
+    generic::GenlMessage,
+    resolve_family,
+    sys::protocols::NETLINK_GENERIC,
+    BatchError, Error, NetNs, Result, Socket, SocketOptions,
+};
+
+use crate::{
+    op::Op,
+    wire::{self, IpvsCmd, IpvsMessage, AF_INET, AF_INET6},
+    Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts,
+};
+
+/// A message on the wire: the IPVS payload in a generic netlink envelope.
+pub(crate) type Message = GenlMessage<IpvsMessage>;
+
+/// A connection to the kernel's IPVS: one generic netlink socket, reused
+/// for every request, with the `"IPVS"` family id resolved once.
+#[derive(Debug)]
+pub struct Ipvs {
+    sock: Socket,
+    family: u16,
+}
+
+impl Ipvs {
+    /// Connects to IPVS in the calling thread's network namespace.
+    ///
+    /// Without IPVS in the kernel (the `ip_vs` module not loaded) this is
+    /// [`Error::FamilyNotFound`] with family `"IPVS"`.
+    pub fn new() -> Result<Ipvs> {
+        Self::with_socket(Socket::new(NETLINK_GENERIC)?)
+    }
+
+    /// Connects to IPVS in `netns`; the calling thread stays where it is.
+    pub fn new_in(netns: &NetNs) -> Result<Ipvs> {
+        Self::with_socket(Socket::new_in(
+            NETLINK_GENERIC,
+            SocketOptions::default(),
+            netns,
+        )?)
+    }
+
+    /// Connects over `sock`, a `NETLINK_GENERIC` socket opened with the
+    /// caller's own [`SocketOptions`] (e.g. a smaller batch size).
+    pub fn with_socket(mut sock: Socket) -> Result<Ipvs> {
+        let family = resolve_family(&mut sock, wire::IPVS_GENL_NAME)?;
+        Ok(Ipvs { sock, family })
+    }
+
+    /// The generic netlink family id the kernel gave IPVS.
+    pub fn family_id(&self) -> u16 {
+        self.family
+    }
+
+    pub(crate) fn message(&self, msg: IpvsMessage) -> Message {
+        let mut m = GenlMessage::from_payload(msg);
+        m.set_resolved_family_id(self.family);
+        m
+    }
+
+    /// Sends `msg`, waits for its ack, and returns the replies' payloads;
+    /// a kernel error gets `what` as its context.
+    fn request(
+        &mut self,
+        msg: IpvsMessage,
+        what: impl FnOnce() -> String,
+    ) -> Result<Vec<IpvsMessage>> {
+        let msg = self.message(msg);
+        match self.sock.request(msg, NLM_F_REQUEST) {
+            Ok(replies) => Ok(replies.into_iter().map(|m| m.payload).collect()),
+            Err(e) => Err(with_context(e, what)),
+        }
+    }
+
+    fn dump(
+        &mut self,
+        msg: IpvsMessage,
+        what: impl FnOnce() -> String,
+    ) -> Result<Vec<IpvsMessage>> {
+        let msg = self.message(msg);
+        match self.sock.dump(msg) {
+            Ok(replies) => Ok(replies.into_iter().map(|m| m.payload).collect()),
+            Err(e) => Err(with_context(e, what)),
+        }
+    }
+
+    fn change(&mut self, op: Op) -> Result<()> {
+        let msg = op.to_message();
+        self.request(msg, || op.to_string()).map(drop)
+    }
+
+    /// The IPVS version and connection table size (`ipvsadm -v`).
+    pub fn info(&mut self) -> Result<Info> {
+        let replies = self.request(IpvsMessage::new(IpvsCmd::GetInfo, vec![]), || {
+            "reading the IPVS version".into()
+        })?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| decode_error("the GET_INFO reply", "the kernel sent none"))?;
+        wire::info_from_attrs(&reply.attrs).map_err(|e| decode_error("the GET_INFO reply", e))
+    }
+
+    /// Every virtual service, in the kernel's order, with one dump.
+    pub fn services(&mut self) -> Result<Vec<Service>> {
+        let replies = self.dump(IpvsMessage::new(IpvsCmd::GetService, vec![]), || {
+            "listing services".into()
+        })?;
+        replies.iter().map(service_of).collect()
+    }
+
+    /// One virtual service; `ESRCH` ([`Error::is_not_found`]) when there is
+    /// none.
+    pub fn service(&mut self, key: &ServiceKey) -> Result<Service> {
+        let msg = IpvsMessage::new(
+            IpvsCmd::GetService,
+            vec![wire::IpvsAttr::Service(wire::service_key_attrs(key))],
+        );
+        let replies = self.request(msg, || format!("reading service {key}"))?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| decode_error("the GET_SERVICE reply", "the kernel sent none"))?;
+        service_of(reply)
+    }
+
+    /// Adds a virtual service (`ipvsadm -A`).
+    pub fn add_service(&mut self, service: &Service) -> Result<()> {
+        self.change(Op::AddService(service.clone()))
+    }
+
+    /// Changes a virtual service (`ipvsadm -E`).
+    pub fn edit_service(&mut self, service: &Service) -> Result<()> {
+        self.change(Op::EditService(service.clone()))
+    }
+
+    /// Deletes a virtual service with its real servers (`ipvsadm -D`).
+    pub fn delete_service(&mut self, key: &ServiceKey) -> Result<()> {
+        self.change(Op::DeleteService(*key))
+    }
+
+    /// The real servers of a service, with one dump. A service that does
+    /// not exist has none (the kernel's dump is then empty).
+    pub fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<Destination>> {
+        let replies = self.dump(dest_dump(key), || {
+            format!("listing the real servers of service {key}")
+        })?;
+        replies.iter().map(|m| dest_of(m, key)).collect()
+    }
+
+    /// Adds a real server (`ipvsadm -a`).
+    pub fn add_destination(&mut self, key: &ServiceKey, dest: &Destination) -> Result<()> {
+        self.change(Op::AddDestination(*key, dest.clone()))
+    }
+
+    /// Changes a real server (`ipvsadm -e`).
+    pub fn edit_destination(&mut self, key: &ServiceKey, dest: &Destination) -> Result<()> {
+        self.change(Op::EditDestination(*key, dest.clone()))
+    }
+
+    /// Deletes a real server (`ipvsadm -d`).
+    pub fn delete_destination(&mut self, key: &ServiceKey, addr: IpAddr, port: u16) -> Result<()> {
+        self.change(Op::DeleteDestination(*key, addr, port))
+    }
+
+    /// Every service with its real servers: one service dump, then the
+    /// real-server dumps, pipelined many to a `sendmsg`.
+    pub fn table(&mut self) -> Result<Vec<(Service, Vec<Destination>)>> {
+        let services = self.services()?;
+        let dests = self.destinations_of(services.iter().map(|s| &s.key))?;
+        Ok(services.into_iter().zip(dests).collect())
+    }
+
+    /// The real servers of each of `keys`, in order, with the dumps
+    /// pipelined: a service deleted meanwhile has none.
+    pub fn destinations_of<'a, I>(&mut self, keys: I) -> Result<Vec<Vec<Destination>>>
+    where
+        I: IntoIterator<Item = &'a ServiceKey>,
+    {
+        let keys: Vec<&ServiceKey> = keys.into_iter().collect();
+        let mut out = vec![Vec::new(); keys.len()];
+        for (i, key) in keys.iter().enumerate() {
+            out[i] = self.destinations(key)?;
+        }
+        Ok(out)
+    }
+
+    /// Deletes every virtual service (`ipvsadm -C`).
+    pub fn flush(&mut self) -> Result<()> {
+        self.change(Op::Flush)
+    }
+
+    /// Zeroes the counters of one service, or of all (`ipvsadm -Z`).
+    pub fn zero(&mut self, key: Option<&ServiceKey>) -> Result<()> {
+        self.change(Op::Zero(key.copied()))
+    }
+
+    /// The connection timeouts (`ipvsadm -L --timeout`).
+    pub fn timeouts(&mut self) -> Result<Timeouts> {
+        let replies = self.request(IpvsMessage::new(IpvsCmd::GetConfig, vec![]), || {
+            "reading the timeouts".into()
+        })?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| decode_error("the GET_CONFIG reply", "the kernel sent none"))?;
+        Ok(wire::timeouts_from_attrs(&reply.attrs))
+    }
+
+    /// Sets the connection timeouts; a 0 leaves that one as it is
+    /// (`ipvsadm --set`).
+    pub fn set_timeouts(&mut self, t: &Timeouts) -> Result<()> {
+        self.change(Op::SetTimeouts(*t))
+    }
+
+    /// The running sync daemons (`ipvsadm -L --daemon`).
+    pub fn daemons(&mut self) -> Result<Vec<Daemon>> {
+        let replies = self.dump(IpvsMessage::new(IpvsCmd::GetDaemon, vec![]), || {
+            "listing sync daemons".into()
+        })?;
+        replies
+            .iter()
+            .filter_map(|m| m.daemon())
+            .map(|d| wire::daemon_from_attrs(d).map_err(|e| decode_error("a sync daemon", e)))
+            .collect()
+    }
+
+    /// Starts a sync daemon (`ipvsadm --start-daemon`).
+    pub fn start_daemon(&mut self, d: &Daemon) -> Result<()> {
+        self.change(Op::StartDaemon(d.clone()))
+    }
+
+    /// Stops a sync daemon (`ipvsadm --stop-daemon`).
+    pub fn stop_daemon(&mut self, state: DaemonState) -> Result<()> {
+        self.change(Op::StopDaemon(state))
+    }
+
+    /// Applies many changes, packed many to a `sendmsg` with one ack per
+    /// `sendmsg`, and returns the ones the kernel refused, by index, each
+    /// with its context in words. The kernel goes on past a refused change
+    /// (like `ipvsadm -R`, this is not atomic).
+    pub fn apply<I: IntoIterator<Item = Op>>(&mut self, ops: I) -> Result<Vec<BatchError>> {
+        let ops: Vec<Op> = ops.into_iter().collect();
+        let family = self.family;
+        let msgs = ops.iter().map(|op| {
+            let mut m = GenlMessage::from_payload(op.to_message());
+            m.set_resolved_family_id(family);
+            (m, 0)
+        });
+        let mut errors = self.sock.batch(msgs)?;
+        for e in &mut errors {
+            if let Some(op) = ops.get(e.index) {
+                e.error.context = Some(op.to_string());
+            }
+        }
+        Ok(errors)
+    }
+}
+
+/// Puts `what` on a kernel error as its context.
+fn with_context(e: Error, what: impl FnOnce() -> String) -> Error {
+    match e {
+        Error::Kernel(mut k) => {
+            k.context = Some(what());
+            Error::Kernel(k)
+        }
+        other => other,
+    }
+}
+
+fn decode_error(context: &str, e: impl std::fmt::Display) -> Error {
+    Error::Decode {
+        context: context.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// The `GET_DEST` dump request of a service: the kernel finds the service
+/// from a nested `IPVS_CMD_ATTR_SERVICE` (`ip_vs_genl_dump_dests`), and
+/// answers an empty dump without one.
+pub(crate) fn dest_dump(key: &ServiceKey) -> IpvsMessage {
+    IpvsMessage::new(
+        IpvsCmd::GetDest,
+        vec![wire::IpvsAttr::Service(wire::service_key_attrs(key))],
+    )
+}
+
+pub(crate) fn service_of(m: &IpvsMessage) -> Result<Service> {
+    let attrs = m
+        .service()
+        .ok_or_else(|| decode_error("a service", "no IPVS_CMD_ATTR_SERVICE"))?;
+    wire::service_from_attrs(attrs).map_err(|e: DecodeError| decode_error("a service", e))
+}
+
+pub(crate) fn dest_of(m: &IpvsMessage, key: &ServiceKey) -> Result<Destination> {
+    let attrs = m
+        .dest()
+        .ok_or_else(|| decode_error("a real server", "no IPVS_CMD_ATTR_DEST"))?;
+    let af = if key.is_ipv6() { AF_INET6 } else { AF_INET };
+    wire::dest_from_attrs(attrs, af).map_err(|e| decode_error("a real server", e))
+}
