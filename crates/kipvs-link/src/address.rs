@@ -15,6 +15,7 @@ use kipvs_netlink::{Error, Result};
 /// service addresses. Ordering puts IPv4 before IPv6, then by IP and prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "Unchecked"))]
 pub struct Address {
     /// The IP.
     pub ip: IpAddr,
@@ -63,6 +64,23 @@ impl Address {
             self,
             format!("{reason} cannot be bound to an interface"),
         ))
+    }
+}
+
+/// An address as deserialized, before its prefix length is checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct Unchecked {
+    ip: IpAddr,
+    prefix_len: u8,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<Unchecked> for Address {
+    type Error = Error;
+
+    fn try_from(a: Unchecked) -> Result<Self> {
+        Address::new(a.ip, a.prefix_len)
     }
 }
 
@@ -216,5 +234,29 @@ mod tests {
             s,
             ["10.0.0.1/24", "10.0.0.1/32", "10.0.0.2/32", "fd00::1/128"]
         );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserializing_checks_the_prefix() {
+        let a: Address = serde_json::from_str(r#"{"ip":"fd00::1","prefix_len":128}"#).unwrap();
+        assert_eq!(a.to_string(), "fd00::1/128");
+        let e = serde_json::from_str::<Address>(r#"{"ip":"10.0.0.1","prefix_len":33}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("10.0.0.1/33"), "{e}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn display_parses_back(v6: bool, bits: u128, len: u8) {
+            let ip: IpAddr = if v6 {
+                std::net::Ipv6Addr::from(bits).into()
+            } else {
+                Ipv4Addr::from(bits as u32).into()
+            };
+            let a = Address::new(ip, len % (max_prefix(ip) + 1)).unwrap();
+            proptest::prop_assert_eq!(a.to_string().parse::<Address>().unwrap(), a);
+        }
     }
 }

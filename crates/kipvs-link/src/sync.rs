@@ -249,4 +249,54 @@ mod tests {
             1
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Addresses from a small universe, so sets overlap often: IPv4 and
+        /// IPv6 hosts, a /24, and link-local IPv6.
+        fn address() -> impl Strategy<Value = Address> {
+            prop_oneof![
+                (0u8..8).prop_map(|i| format!("10.0.0.{i}").parse().unwrap()),
+                (0u8..8).prop_map(|i| format!("10.0.0.{i}/24").parse().unwrap()),
+                (0u8..8).prop_map(|i| format!("fd00::{i}").parse().unwrap()),
+                (0u8..3).prop_map(|i| format!("fe80::{i}/64").parse().unwrap()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn applying_the_plan_reaches_the_target(
+                desired in proptest::collection::vec(address(), 0..12),
+                current in proptest::collection::btree_set(address(), 0..12),
+                others in proptest::collection::vec((address(), 1u32..4), 0..4),
+            ) {
+                let Ok(desired) = desired_set(desired.iter().filter(|a| !is_link_local(&a.ip))) else {
+                    // Two prefixes for one IP: refused before any plan.
+                    return Ok(());
+                };
+                let others: HashMap<IpAddr, u32> =
+                    others.into_iter().map(|(a, i)| (a.ip, i)).collect();
+                let current: Vec<Address> = current.into_iter().collect();
+                let p = plan(&desired, &current, &others);
+
+                let mut after: BTreeSet<Address> = current.iter().copied().collect();
+                for a in &p.remove {
+                    prop_assert!(after.remove(a), "removes only what is there");
+                }
+                for a in &p.add {
+                    prop_assert!(after.insert(*a), "adds only what is missing");
+                }
+                let target: BTreeSet<Address> = desired
+                    .iter()
+                    .filter(|a| !others.contains_key(&a.ip))
+                    .chain(current.iter().filter(|a| is_link_local(&a.ip)))
+                    .copied()
+                    .collect();
+                prop_assert_eq!(&after, &target);
+                prop_assert_eq!(p.kept.len() + p.add.len() + p.elsewhere.len(), desired.len());
+            }
+        }
+    }
 }

@@ -338,3 +338,33 @@ fn ensure_dummy_is_idempotent_and_makes_what_kube_proxy_makes() {
         .lines()
         .all(|l| !l.contains("kube-ipvs0")));
 }
+
+#[test]
+fn thousands_of_refusals_are_each_reported() {
+    if !private_netns() {
+        return;
+    }
+    // More failures than one sendmsg of the batch holds: every one comes
+    // back matched to its address, and the IPv4 adds between them land.
+    let dev = veth();
+    sh("echo 1 > /proc/sys/net/ipv6/conf/v0/disable_ipv6");
+    let desired: Vec<Address> = (1..=3000u32)
+        .flat_map(|i| {
+            [
+                format!("fd00::{i:x}").parse().unwrap(),
+                format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)
+                    .parse()
+                    .unwrap(),
+            ]
+        })
+        .collect();
+    let mut links = Links::new().unwrap();
+    let r = links.sync_addresses(&dev, &desired).unwrap();
+    assert_eq!((r.added.len(), r.failed.len()), (3000, 3000));
+    assert!(r.added.iter().all(|a| a.ip.is_ipv4()));
+    assert!(r
+        .failed
+        .iter()
+        .all(|f| f.address.ip.is_ipv6() && f.action == Action::Add));
+    assert_eq!(links.addresses(&dev).unwrap().len(), 3000);
+}
