@@ -119,10 +119,22 @@ fn stage(name: &str, cmd: &mut Command) -> Result<()> {
     let t = Instant::now();
     let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
     if !status.success() {
-        bail!("stage `{name}` failed ({status}): {cmd:?}");
+        bail!("stage `{name}` failed ({status}): {}", shown(cmd));
     }
     eprintln!("xtask: {name} ok ({:.0} s)", t.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `cargo fmt --all --check`, not the Debug form with the toolchain's path.
+fn shown(cmd: &Command) -> String {
+    let program = std::path::Path::new(cmd.get_program())
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let mut line = vec![program];
+    line.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    line.join(" ")
 }
 
 fn has_nextest() -> bool {
