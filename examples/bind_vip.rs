@@ -5,9 +5,21 @@
 //! the ones given, and prints what changed. Set `KIPVS_DEV` to use another
 //! link.
 
+use std::process::ExitCode;
+
 use kipvs::link::{Address, IfName, Links};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bind_vip: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let dev: IfName = match std::env::var("KIPVS_DEV") {
         Ok(name) => name.parse()?,
         Err(_) => IfName::kube_ipvs0(),
@@ -34,6 +46,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for f in &report.failed {
         eprintln!("{}", f.error);
     }
-    println!("{dev} now holds {:?}", links.addresses(&dev)?);
+    let now: Vec<String> = links
+        .addresses(&dev)?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    println!("{dev} now holds {}", now.join(" "));
     Ok(())
 }
