@@ -3,5 +3,6 @@
 //! namespace. IPVS tests run inside the test VM (`cargo xtask vm-test`) and
 //! skip on a host kernel without IPVS.
 
+mod ipvsadm;
 mod link;
 mod util;

@@ -1,11 +1,171 @@
-//! The `ipvsadm` front end (being written).
+//! The `ipvsadm` front end: ipvsadm 1.31's options, output, error messages
+//! and exit codes, byte for byte, over kipvs's netlink IPVS library.
+//!
+//! The flow follows ipvsadm's `main`: open IPVS (running `modprobe ip_vs`
+//! and retrying when the family is missing), list everything when there
+//! are no arguments, else parse one command ([`args`]), check it, and run
+//! it. `-R` runs the lines of standard input the same way, but sends
+//! consecutive changes to the kernel in batches ([`restore`]).
 
-use std::ffi::OsString;
+mod args;
+mod errors;
+mod exec;
+mod list;
+mod netdb;
+mod popt;
+mod restore;
+
+/// ipvsadm's listing formats, shared with the native subcommands.
+pub(crate) mod listing {
+    pub use super::args::{FMT_NUMERIC, FMT_STATS};
+    pub use super::list::*;
+}
+
+use std::{
+    ffi::OsString,
+    io::{self, Write},
+};
+
+use kipvs::ipvs::Ipvs;
 
 use crate::Global;
 
+/// How a command ends early: what it prints and its exit status. `fatal`
+/// is ipvsadm's `exit()` (it also ends a `-R` run); the others only end
+/// the current command (popt errors, which `-R` survives).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub fatal: bool,
+}
+
+impl Exit {
+    /// `fail(code, msg)`.
+    pub fn fatal(code: i32, msg: impl Into<String>) -> Exit {
+        Exit {
+            code,
+            stdout: String::new(),
+            stderr: msg.into() + "\n",
+            fatal: true,
+        }
+    }
+
+    /// Help or version text, then `exit(0)`.
+    pub fn stdout(text: String) -> Exit {
+        Exit {
+            code: 0,
+            stdout: text,
+            stderr: String::new(),
+            fatal: true,
+        }
+    }
+}
+
+/// Where ipvsadm writes: standard output (buffered, as stdio does when it
+/// is not a terminal) and standard error.
+pub struct Out {
+    stdout: io::BufWriter<io::Stdout>,
+}
+
+impl Out {
+    fn new() -> Out {
+        Out {
+            stdout: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+        }
+    }
+
+    pub fn print(&mut self, s: &str) {
+        let _ = self.stdout.write_all(s.as_bytes());
+    }
+
+    pub fn eprint(&mut self, s: &str) {
+        // stderr is unbuffered in C; keep stdout's earlier text first.
+        let _ = self.stdout.flush();
+        let _ = io::stderr().write_all(s.as_bytes());
+    }
+
+    fn exit(&mut self, e: &Exit) -> i32 {
+        self.print(&e.stdout);
+        self.eprint(&e.stderr);
+        e.code & 0xff
+    }
+
+    fn flush(&mut self) {
+        let _ = self.stdout.flush();
+    }
+}
+
 /// Runs as `ipvsadm` with `args` (`args[0]` is the program name); returns the exit code.
-pub fn main(_global: &Global, _args: Vec<OsString>) -> i32 {
-    eprintln!("ipvsadm: not built yet");
-    2
+pub fn main(global: &Global, args: Vec<OsString>) -> i32 {
+    let argv: Vec<String> = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut out = Out::new();
+    let code = run(global, argv, &mut out);
+    out.flush();
+    code
+}
+
+fn run(global: &Global, argv: Vec<String>, out: &mut Out) -> i32 {
+    let mut ipvs = match init(global) {
+        Ok(ipvs) => ipvs,
+        Err(e) => return out.exit(&e),
+    };
+    let mut ctx = exec::Ctx {
+        ipvs: &mut ipvs,
+        global,
+        out,
+    };
+    let result = if argv.len() == 1 {
+        exec::list_all(&mut ctx, 0).map(|()| 0)
+    } else {
+        exec::process(&mut ctx, argv, false)
+    };
+    match result {
+        Ok(code) => code & 0xff,
+        Err(e) => ctx.out.exit(&e),
+    }
+}
+
+/// `ipvs_init`, with ipvsadm's `modprobe ip_vs` and one retry.
+fn init(global: &Global) -> Result<Ipvs, Exit> {
+    let open = || Ipvs::new_in(&global.netns);
+    let err = match open() {
+        Ok(ipvs) => return Ok(ipvs),
+        Err(e) => e,
+    };
+    let err = if modprobe_ipvs() {
+        match open() {
+            Ok(ipvs) => return Ok(ipvs),
+            Err(e) => e,
+        }
+    } else {
+        err
+    };
+    // ipvsadm falls back to the old sockopt interface, which on a kernel
+    // without IPVS fails with ENOPROTOOPT.
+    let errno = match &err {
+        kipvs::Error::FamilyNotFound { .. } => errors::ENOPROTOOPT,
+        e => errors::errno_of(e),
+    };
+    Err(Exit::fatal(
+        2,
+        format!(
+            "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?",
+            errors::ipvs_strerror(errors::Func::Init, errno)
+        ),
+    ))
+}
+
+/// `modprobe_ipvs`: ipvsadm runs `/sbin/modprobe -- ip_vs` (whose own
+/// complaints reach the user's terminal) before giving up.
+fn modprobe_ipvs() -> bool {
+    std::process::Command::new("/sbin/modprobe")
+        .args(["--", "ip_vs"])
+        .stdin(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }

@@ -1,0 +1,1108 @@
+//! ipvsadm's command line: the popt option table, `parse_options`,
+//! `generic_opt_check` against the command/option table, and the checks
+//! `process_options` makes before touching the kernel. Every message and
+//! exit code is ipvsadm 1.31's (Debian build: weights up to `INT_MAX`).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::{
+    netdb,
+    popt::{Arg, Opt, Popt},
+    Exit,
+};
+
+pub const AF_INET: u16 = 2;
+pub const AF_INET6: u16 = 10;
+pub const IPPROTO_TCP: u16 = 6;
+pub const IPPROTO_UDP: u16 = 17;
+pub const IPPROTO_SCTP: u16 = 132;
+
+/// `IP_VS_CONN_F_*` forwarding methods.
+pub const IP_VS_CONN_F_MASQ: u32 = 0;
+pub const IP_VS_CONN_F_TUNNEL: u32 = 2;
+pub const IP_VS_CONN_F_DROUTE: u32 = 3;
+
+/// `IP_VS_SVC_F_*`.
+pub const IP_VS_SVC_F_PERSISTENT: u32 = 0x1;
+pub const IP_VS_SVC_F_ONEPACKET: u32 = 0x4;
+pub const IP_VS_SVC_F_SCHED1: u32 = 0x8;
+pub const IP_VS_SVC_F_SCHED2: u32 = 0x10;
+pub const IP_VS_SVC_F_SCHED3: u32 = 0x20;
+
+/// `IP_VS_TUNNEL_ENCAP_FLAG_*`.
+pub const IP_VS_TUNNEL_ENCAP_FLAG_CSUM: u16 = 1;
+pub const IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM: u16 = 2;
+
+/// `IPVS_SVC_PERSISTENT_TIMEOUT` (libipvs.h): 6 minutes.
+const IPVS_SVC_PERSISTENT_TIMEOUT: u32 = 360;
+const MAX_TIMEOUT: i64 = 86400 * 31;
+const IP_VS_SCHEDNAME_MAXLEN: usize = 16;
+const IP_VS_PENAME_MAXLEN: usize = 32;
+const IP_VS_IFNAME_MAXLEN: usize = 16;
+const INT_MAX: i64 = i32::MAX as i64;
+
+/// Printing format flags (`FMT_*`).
+pub const FMT_NUMERIC: u32 = 0x0001;
+pub const FMT_RULE: u32 = 0x0002;
+pub const FMT_STATS: u32 = 0x0004;
+pub const FMT_RATE: u32 = 0x0008;
+pub const FMT_THRESHOLDS: u32 = 0x0010;
+pub const FMT_PERSISTENTCONN: u32 = 0x0020;
+pub const FMT_NOSORT: u32 = 0x0040;
+pub const FMT_EXACT: u32 = 0x0080;
+pub const FMT_TUN_INFO: u32 = 0x0100;
+
+/// The commands, in the order of ipvsadm's `cmdnames` and option table rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    Add,
+    Edit,
+    Del,
+    Flush,
+    List,
+    AddDest,
+    DelDest,
+    EditDest,
+    Timeout,
+    StartDaemon,
+    StopDaemon,
+    Restore,
+    Save,
+    Zero,
+}
+
+const CMDNAMES: [&str; 14] = [
+    "add-service",
+    "edit-service",
+    "delete-service",
+    "flush",
+    "list",
+    "add-server",
+    "delete-server",
+    "edit-server",
+    "set",
+    "start-daemon",
+    "stop-daemon",
+    "restore",
+    "save",
+    "zero",
+];
+
+// Option indices (`OPTC_*`).
+pub const OPTC_NUMERIC: u32 = 0;
+pub const OPTC_CONNECTION: u32 = 1;
+pub const OPTC_SERVICE: u32 = 2;
+const OPTC_SCHEDULER: u32 = 3;
+const OPTC_PERSISTENT: u32 = 4;
+const OPTC_NETMASK: u32 = 5;
+const OPTC_SERVER: u32 = 6;
+const OPTC_FORWARD: u32 = 7;
+const OPTC_WEIGHT: u32 = 8;
+const OPTC_UTHRESHOLD: u32 = 9;
+const OPTC_LTHRESHOLD: u32 = 10;
+const OPTC_MCAST: u32 = 11;
+pub const OPTC_TIMEOUT: u32 = 12;
+pub const OPTC_DAEMON: u32 = 13;
+pub const OPTC_STATS: u32 = 14;
+pub const OPTC_RATE: u32 = 15;
+pub const OPTC_THRESHOLDS: u32 = 16;
+pub const OPTC_PERSISTENTCONN: u32 = 17;
+const OPTC_NOSORT: u32 = 18;
+const OPTC_SYNCID: u32 = 19;
+const OPTC_EXACT: u32 = 20;
+const OPTC_ONEPACKET: u32 = 21;
+const OPTC_PERSISTENCE_ENGINE: u32 = 22;
+const OPTC_SCHED_FLAGS: u32 = 23;
+const OPTC_MCAST_GROUP: u32 = 24;
+const OPTC_MCAST_PORT: u32 = 25;
+const OPTC_MCAST_TTL: u32 = 26;
+const OPTC_SYNC_MAXLEN: u32 = 27;
+const OPTC_TUN_INFO: u32 = 28;
+const OPTC_TUN_TYPE: u32 = 29;
+const OPTC_TUN_PORT: u32 = 30;
+const OPTC_TUN_NOCSUM: u32 = 31;
+const OPTC_TUN_CSUM: u32 = 32;
+const OPTC_TUN_REMCSUM: u32 = 33;
+const NUMBER_OF_OPT: usize = 34;
+
+const OPTNAMES: [&str; NUMBER_OF_OPT] = [
+    "numeric",
+    "connection",
+    "service-address",
+    "scheduler",
+    "persistent",
+    "netmask",
+    "real-server",
+    "forwarding-method",
+    "weight",
+    "u-threshold",
+    "l-threshold",
+    "mcast-interface",
+    "timeout",
+    "daemon",
+    "stats",
+    "rate",
+    "thresholds",
+    "persistent-conn",
+    "nosort",
+    "syncid",
+    "exact",
+    "ops",
+    "pe",
+    "sched-flags",
+    "mcast-group",
+    "mcast-port",
+    "mcast-ttl",
+    "sync-maxlen",
+    "tun-info",
+    "tun-type",
+    "tun-port",
+    "tun-nocsum",
+    "tun-csum",
+    "tun-remcsum",
+];
+
+/// `commands_v_options`: '+' compulsory, 'x' illegal, '1' exclusive, ' ' optional.
+const COMMANDS_V_OPTIONS: [&[u8; NUMBER_OF_OPT]; 14] = [
+    //-n  -c  svc -s  -p  -M  -r  fwd -w  -x  -y  -mc tot dmn -st -rt thr -pc srt sid -ex ops -pe -b  grp port ttl size tinf type tprt nocs csum remc
+    b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx", // ADD
+    b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx", // EDIT
+    b"xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // DEL
+    b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // FLUSH
+    b" 11xxxxxxxxx11       xxxxxxx xxxxx", // LIST
+    b"xx+xxx+    xxxxxxxxxxxxxxxxxx     ", // ADDSRV
+    b"xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxx", // DELSRV
+    b"xx+xxx+    xxxxxxxxxxxxxxxxxx     ", // EDITSRV
+    b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // TIMEOUT
+    b"xxxxxxxxxxx xxxxxxx xxxx    xxxxxx", // STARTD
+    b"xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxx", // STOPD
+    b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // RESTORE
+    b" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // SAVE
+    b"xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", // ZERO
+];
+
+const TUNNAMES: [&str; 3] = ["ipip", "gue", "gre"];
+const TUNOPTS: [u32; 4] = [
+    OPTC_TUN_PORT,
+    OPTC_TUN_NOCSUM,
+    OPTC_TUN_CSUM,
+    OPTC_TUN_REMCSUM,
+];
+/// `tunnel_types_v_options`: tun-port, nocsum, csum, remcsum per tunnel type.
+const TUNNEL_TYPES_V_OPTIONS: [&[u8; 4]; 3] = [b"xxxx", b"+111", b"x11x"];
+
+/// A virtual service as ipvsadm's `ipvs_service_t` holds it while parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Svc {
+    pub af: u16,
+    pub protocol: u16,
+    pub addr: IpAddr,
+    pub port: u16,
+    pub fwmark: u32,
+    pub sched_name: String,
+    pub flags: u32,
+    pub timeout: u32,
+    pub netmask: u32,
+    pub pe_name: String,
+}
+
+/// A real server as ipvsadm's `ipvs_dest_t` holds it while parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dest {
+    pub af: u16,
+    pub addr: IpAddr,
+    pub port: u16,
+    pub conn_flags: u32,
+    pub weight: u32,
+    pub u_threshold: u32,
+    pub l_threshold: u32,
+    pub tun_type: u8,
+    pub tun_port: u16,
+    pub tun_flags: u16,
+}
+
+/// `--start-daemon`/`--stop-daemon` and their options.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DaemonArgs {
+    pub master: bool,
+    pub mcast_ifn: String,
+    pub syncid: u32,
+    pub sync_maxlen: u16,
+    pub mcast_group: Option<IpAddr>,
+    pub mcast_port: u16,
+    pub mcast_ttl: u8,
+}
+
+/// One parsed ipvsadm invocation (`struct ipvs_command_entry` + options + format).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub cmd: Cmd,
+    pub svc: Svc,
+    pub dest: Dest,
+    /// `--set tcp tcpfin udp`.
+    pub timeout: [u32; 3],
+    pub daemon: DaemonArgs,
+    /// `1 << OPTC_*` for every option given.
+    pub options: u64,
+    /// `FMT_*`.
+    pub format: u32,
+}
+
+impl Entry {
+    pub fn has(&self, optc: u32) -> bool {
+        self.options & (1 << optc) != 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Cmd(Cmd),
+    StartDaemon,
+    StopDaemon,
+    Help,
+    Version,
+    Service(u16),
+    Fwmark,
+    Scheduler,
+    Persistent,
+    Netmask,
+    RealServer,
+    Forward(u32),
+    Weight,
+    UThreshold,
+    LThreshold,
+    Numeric,
+    Connection,
+    McastInterface,
+    SyncId,
+    Timeout,
+    Daemon,
+    Stats,
+    Rate,
+    Thresholds,
+    PersistentConn,
+    NoSort,
+    Sort,
+    Exact,
+    Ipv6,
+    Ops,
+    Pe,
+    SchedFlags,
+    McastGroup,
+    McastPort,
+    McastTtl,
+    SyncMaxlen,
+    TunInfo,
+    TunType,
+    TunPort,
+    TunNoCsum,
+    TunCsum,
+    TunRemCsum,
+}
+
+const fn opt(long: &'static str, short: u8, arg: Arg, tag: Tag) -> Opt<Tag> {
+    Opt {
+        long,
+        short: if short == 0 { None } else { Some(short) },
+        arg,
+        tag,
+    }
+}
+
+use Arg::{None as N, Optional as O, Required as R};
+
+/// ipvsadm's popt table, in its order (popt takes the first match).
+const TABLE: &[Opt<Tag>] = &[
+    opt("add-service", b'A', N, Tag::Cmd(Cmd::Add)),
+    opt("edit-service", b'E', N, Tag::Cmd(Cmd::Edit)),
+    opt("delete-service", b'D', N, Tag::Cmd(Cmd::Del)),
+    opt("clear", b'C', N, Tag::Cmd(Cmd::Flush)),
+    opt("list", b'L', N, Tag::Cmd(Cmd::List)),
+    opt("list", b'l', N, Tag::Cmd(Cmd::List)),
+    opt("zero", b'Z', N, Tag::Cmd(Cmd::Zero)),
+    opt("add-server", b'a', N, Tag::Cmd(Cmd::AddDest)),
+    opt("edit-server", b'e', N, Tag::Cmd(Cmd::EditDest)),
+    opt("delete-server", b'd', N, Tag::Cmd(Cmd::DelDest)),
+    opt("set", 0, N, Tag::Cmd(Cmd::Timeout)),
+    opt("help", b'h', N, Tag::Help),
+    opt("version", b'v', N, Tag::Version),
+    opt("restore", b'R', N, Tag::Cmd(Cmd::Restore)),
+    opt("save", b'S', N, Tag::Cmd(Cmd::Save)),
+    opt("start-daemon", 0, R, Tag::StartDaemon),
+    opt("stop-daemon", 0, R, Tag::StopDaemon),
+    opt("tcp-service", b't', R, Tag::Service(IPPROTO_TCP)),
+    opt("udp-service", b'u', R, Tag::Service(IPPROTO_UDP)),
+    opt("sctp-service", 0, R, Tag::Service(IPPROTO_SCTP)),
+    opt("fwmark-service", b'f', R, Tag::Fwmark),
+    opt("scheduler", b's', R, Tag::Scheduler),
+    opt("persistent", b'p', O, Tag::Persistent),
+    opt("netmask", b'M', R, Tag::Netmask),
+    opt("real-server", b'r', R, Tag::RealServer),
+    opt("masquerading", b'm', N, Tag::Forward(IP_VS_CONN_F_MASQ)),
+    opt("ipip", b'i', N, Tag::Forward(IP_VS_CONN_F_TUNNEL)),
+    opt("gatewaying", b'g', N, Tag::Forward(IP_VS_CONN_F_DROUTE)),
+    opt("weight", b'w', R, Tag::Weight),
+    opt("u-threshold", b'x', R, Tag::UThreshold),
+    opt("l-threshold", b'y', R, Tag::LThreshold),
+    opt("numeric", b'n', N, Tag::Numeric),
+    opt("connection", b'c', N, Tag::Connection),
+    opt("mcast-interface", 0, R, Tag::McastInterface),
+    opt("syncid", 0, R, Tag::SyncId),
+    opt("timeout", 0, N, Tag::Timeout),
+    opt("daemon", 0, N, Tag::Daemon),
+    opt("stats", 0, N, Tag::Stats),
+    opt("rate", 0, N, Tag::Rate),
+    opt("thresholds", 0, N, Tag::Thresholds),
+    opt("persistent-conn", 0, N, Tag::PersistentConn),
+    opt("nosort", 0, N, Tag::NoSort),
+    opt("sort", 0, N, Tag::Sort),
+    opt("exact", b'X', N, Tag::Exact),
+    opt("ipv6", b'6', N, Tag::Ipv6),
+    opt("ops", b'o', N, Tag::Ops),
+    opt("pe", 0, R, Tag::Pe),
+    opt("sched-flags", b'b', R, Tag::SchedFlags),
+    opt("mcast-group", 0, R, Tag::McastGroup),
+    opt("mcast-port", 0, R, Tag::McastPort),
+    opt("mcast-ttl", 0, R, Tag::McastTtl),
+    opt("sync-maxlen", 0, R, Tag::SyncMaxlen),
+    opt("tun-info", 0, N, Tag::TunInfo),
+    opt("tun-type", 0, R, Tag::TunType),
+    opt("tun-port", 0, R, Tag::TunPort),
+    opt("tun-nocsum", 0, N, Tag::TunNoCsum),
+    opt("tun-csum", 0, N, Tag::TunCsum),
+    opt("tun-remcsum", 0, N, Tag::TunRemCsum),
+];
+
+/// `fail(2, ...)`: a message and exit status 2, ending the whole program.
+fn fail(msg: impl Into<String>) -> Exit {
+    Exit::fatal(2, msg)
+}
+
+/// `tryhelp_exit(argv[0], -1)`.
+pub fn tryhelp(program: &str) -> Exit {
+    Exit {
+        code: 255,
+        stdout: String::new(),
+        stderr: format!("Try `{program} -h' or '{program} --help' for more information.\n"),
+        fatal: true,
+    }
+}
+
+/// The first line of `-v` and `-h`.
+pub const VERSION: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
+
+/// `usage_exit(program, 0)`.
+pub fn usage(program: &str) -> String {
+    format!(
+        "{VERSION}{}{USAGE_REST}",
+        USAGE_HEAD.replace("{p}", program)
+    )
+}
+
+const USAGE_HEAD: &str = "Usage:
+  {p} -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
+  {p} -D virtual-service
+  {p} -C
+  {p} -R
+  {p} -S [-n]
+  {p} -a|e virtual-service -r server-address [options]
+  {p} -d virtual-service -r server-address
+  {p} -L|l [virtual-service] [options]
+  {p} -Z [virtual-service]
+  {p} --set tcp tcpfin udp
+  {p} --start-daemon {master|backup} [daemon-options]
+  {p} --stop-daemon {master|backup}
+  {p} -h
+
+";
+
+const USAGE_REST: &str = "Commands:
+Either long or short options are allowed.
+  --add-service     -A        add virtual service with options
+  --edit-service    -E        edit virtual service with options
+  --delete-service  -D        delete virtual service
+  --clear           -C        clear the whole table
+  --restore         -R        restore rules from stdin
+  --save            -S        save rules to stdout
+  --add-server      -a        add real server with options
+  --edit-server     -e        edit real server with options
+  --delete-server   -d        delete real server
+  --list            -L|-l     list the table
+  --zero            -Z        zero counters in a service or all services
+  --set tcp tcpfin udp        set connection timeout values
+  --start-daemon              start connection sync daemon
+  --stop-daemon               stop connection sync daemon
+  --help            -h        display this help message
+
+virtual-service:
+  --tcp-service|-t  service-address   service-address is host[:port]
+  --udp-service|-u  service-address   service-address is host[:port]
+  --sctp-service    service-address   service-address is host[:port]
+  --fwmark-service|-f fwmark          fwmark is an integer greater than zero
+
+Options:
+  --ipv6         -6                   fwmark entry uses IPv6
+  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh,
+                                      the default scheduler is wlc.
+  --pe            engine              alternate persistence engine may be sip,
+                                      not set by default.
+  --persistent   -p [timeout]         persistent service
+  --netmask      -M netmask           persistent granularity mask
+  --real-server  -r server-address    server-address is host (and port)
+  --gatewaying   -g                   gatewaying (direct routing) (default)
+  --ipip         -i                   ipip encapsulation (tunneling)
+  --masquerading -m                   masquerading (NAT)
+  --tun-type      type                one of ipip|gue|gre,
+                                      the default tunnel type is ipip.
+  --tun-port      port                tunnel destination port
+  --tun-nocsum                        tunnel encapsulation without checksum
+  --tun-csum                          tunnel encapsulation with checksum
+  --tun-remcsum                       tunnel encapsulation with remote checksum
+  --weight       -w weight            capacity of real server
+  --u-threshold  -x uthreshold        upper threshold of connections
+  --l-threshold  -y lthreshold        lower threshold of connections
+  --connection   -c                   output of current IPVS connections
+  --timeout                           output of timeout (tcp tcpfin udp)
+  --daemon                            output of daemon information
+  --stats                             output of statistics information
+  --rate                              output of rate information
+  --exact                             expand numbers (display exact values)
+  --thresholds                        output of thresholds information
+  --persistent-conn                   output of persistent connection info
+  --tun-info                          output of tunnel information
+  --nosort                            disable sorting output of service/server entries
+  --sort                              does nothing, for backwards compatibility
+  --ops          -o                   one-packet scheduling
+  --numeric      -n                   numeric output of addresses and ports
+  --sched-flags  -b flags             scheduler flags (comma-separated)
+Daemon Options:
+  --syncid sid                        syncid for connection sync (default=255)
+  --sync-maxlen length                Max sync message length (default=1472)
+  --mcast-interface interface         multicast interface for connection sync
+  --mcast-group address               IPv4/IPv6 group (default=224.0.0.81)
+  --mcast-port port                   UDP port (default=8848)
+  --mcast-ttl ttl                     Multicast TTL (default=1)
+";
+
+/// C's `strtol(s, &end, 10)`: the value (saturated, with the ERANGE flag)
+/// and whether the whole string was a number.
+fn strtol(s: &str) -> (i64, bool, bool) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let neg = match b.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let start = i;
+    let mut v: i128 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        v = (v * 10 + i128::from(b[i] - b'0')).min(i128::from(u64::MAX) + 1);
+        i += 1;
+    }
+    if i == start {
+        return (0, false, false);
+    }
+    let v = if neg { -v } else { v };
+    let erange = v > i128::from(i64::MAX) || v < i128::from(i64::MIN);
+    let v = v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    (v, i == b.len(), erange)
+}
+
+/// ipvsadm's `string_to_number`.
+fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
+    let (v, whole, erange) = strtol(s);
+    (whole && !erange && min <= v && v <= max).then_some(v)
+}
+
+/// `atoi`.
+fn atoi(s: &str) -> i32 {
+    strtol(s).0 as i32
+}
+
+fn parse_timeout(buf: Option<&str>, min: i64, max: i64) -> Result<u32, Exit> {
+    let Some(buf) = buf else {
+        return Ok(IPVS_SVC_PERSISTENT_TIMEOUT);
+    };
+    string_to_number(buf, min, max)
+        .map(|v| v as u32)
+        .ok_or_else(|| fail(format!("invalid timeout value `{buf}' specified")))
+}
+
+fn parse_fwmark(buf: &str) -> Result<u32, Exit> {
+    let (v, whole, erange) = strtol(buf);
+    if !whole || erange || v <= 0 || v > i64::from(u32::MAX) {
+        return Err(fail(format!("invalid fwmark value `{buf}' specified")));
+    }
+    Ok(v as u32)
+}
+
+/// `parse_netmask`: a dotted mask (`inet_aton`) or a host name, in network order.
+fn parse_netmask(buf: &str) -> Option<u32> {
+    let a = netdb::inet_aton(buf).or_else(|| netdb::host_to_addr(buf))?;
+    Some(u32::from_be_bytes(a.octets()))
+}
+
+const SERVICE_ADDR: u8 = 1;
+const SERVICE_PORT: u8 = 2;
+
+/// `parse_service`: `host[:port]` or `[v6]:port` into `svc`; returns the
+/// `SERVICE_*` bits (0 on any error).
+fn parse_service(buf: &str, svc: &mut Svc) -> u8 {
+    if buf.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let mut host = buf;
+    let mut port: Option<&str> = None;
+    if let Some(rest) = buf.strip_prefix('[') {
+        let Some(close) = rest.find(']') else {
+            return 0;
+        };
+        let after = &rest[close + 1..];
+        let Some(p) = after.strip_prefix(':') else {
+            return 0;
+        };
+        host = &rest[..close];
+        port = Some(p);
+    }
+    if let Some(a6) = netdb::inet_pton6(host) {
+        svc.addr = IpAddr::V6(a6);
+        svc.af = AF_INET6;
+        svc.netmask = 128;
+    } else {
+        // ipvsadm looks for the port again here, so `[1.2.3.4]:80` loses it.
+        port = None;
+        if let Some(i) = host.rfind(':') {
+            port = Some(&host[i + 1..]);
+            host = &host[..i];
+        }
+        let Some(a4) = netdb::inet_aton(host).or_else(|| netdb::host_to_addr(host)) else {
+            return 0;
+        };
+        svc.addr = IpAddr::V4(a4);
+        svc.af = AF_INET;
+    }
+    let mut result = SERVICE_ADDR;
+    if let Some(p) = port {
+        result |= SERVICE_PORT;
+        match string_to_number(p, 0, 65535) {
+            Some(n) => svc.port = n as u16,
+            None => match netdb::service_to_port(p, svc.protocol) {
+                Some(n) => svc.port = n,
+                None => return 0,
+            },
+        }
+    }
+    result
+}
+
+fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, Exit> {
+    let sched = if sched.is_empty() { "wlc" } else { sched };
+    let mut flags = 0;
+    // strtok: empty fields vanish; an argument of only commas still
+    // yields one (empty) flag, which is invalid.
+    let mut fields: Vec<&str> = arg.split(',').filter(|f| !f.is_empty()).collect();
+    if fields.is_empty() {
+        fields.push("");
+    }
+    for flag in fields {
+        let (bit, needs) = match flag {
+            "flag-1" => (IP_VS_SVC_F_SCHED1, None),
+            "flag-2" => (IP_VS_SVC_F_SCHED2, None),
+            "flag-3" => (IP_VS_SVC_F_SCHED3, None),
+            "sh-fallback" => (IP_VS_SVC_F_SCHED1, Some("sh")),
+            "sh-port" => (IP_VS_SVC_F_SCHED2, Some("sh")),
+            "mh-fallback" => (IP_VS_SVC_F_SCHED1, Some("mh")),
+            "mh-port" => (IP_VS_SVC_F_SCHED2, Some("mh")),
+            _ => return Err(fail(format!("invalid scheduler flag `{flag}'"))),
+        };
+        flags |= bit;
+        if needs.is_some_and(|n| n != sched) {
+            return Err(fail(format!("incompatible scheduler flag `{flag}'")));
+        }
+    }
+    Ok(flags)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+fn set_command(cmd: &mut Option<Cmd>, new: Cmd) -> Result<(), Exit> {
+    if cmd.is_some() {
+        return Err(fail("multiple commands specified"));
+    }
+    *cmd = Some(new);
+    Ok(())
+}
+
+fn set_option(options: &mut u64, optc: u32) -> Result<(), Exit> {
+    let bit = 1u64 << optc;
+    if *options & bit != 0 {
+        return Err(fail(format!(
+            "multiple '{}' options specified",
+            OPTNAMES[optc as usize]
+        )));
+    }
+    *options |= bit;
+    Ok(())
+}
+
+fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), Exit> {
+    let i = cmd as usize;
+    let row = COMMANDS_V_OPTIONS[i];
+    let mut last = 0;
+    let mut count = 0;
+    for j in 0..NUMBER_OF_OPT {
+        if options & (1 << j) == 0 {
+            if row[j] == b'+' {
+                return Err(fail(format!(
+                    "You need to supply the '{}' option for the '{}' command",
+                    OPTNAMES[j], CMDNAMES[i]
+                )));
+            }
+        } else {
+            if row[j] == b'x' {
+                return Err(fail(format!(
+                    "Illegal '{}' option with the '{}' command",
+                    OPTNAMES[j], CMDNAMES[i]
+                )));
+            }
+            if row[j] == b'1' {
+                count += 1;
+                if count == 1 {
+                    last = j;
+                    continue;
+                }
+                return Err(fail(format!(
+                    "The option '{}' conflicts with the '{}' option in the '{}' command",
+                    OPTNAMES[j], OPTNAMES[last], CMDNAMES[i]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn tunnel_opt_check(tun_type: u8, options: u64) -> Result<(), Exit> {
+    let i = usize::from(tun_type);
+    let mut last = 0;
+    let mut count = 0;
+    for (j, &k) in TUNOPTS.iter().enumerate() {
+        let rule = TUNNEL_TYPES_V_OPTIONS[i][j];
+        let name = OPTNAMES[k as usize];
+        if options & (1 << k) == 0 {
+            if rule == b'+' {
+                return Err(fail(format!(
+                    "You need to supply the '{name}' option for the '{}' tunnel type",
+                    TUNNAMES[i]
+                )));
+            }
+        } else {
+            if rule == b'x' {
+                return Err(fail(format!(
+                    "Illegal '{name}' option with the '{}' tunnel type",
+                    TUNNAMES[i]
+                )));
+            }
+            if rule == b'1' {
+                count += 1;
+                if count == 1 {
+                    last = k;
+                    continue;
+                }
+                return Err(fail(format!(
+                    "The option '{name}' conflicts with the '{}' option in the '{}' tunnel type",
+                    OPTNAMES[last as usize], TUNNAMES[i]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_multicast4(a: Ipv4Addr) -> bool {
+    a.octets()[0] & 0xf0 == 0xe0
+}
+
+fn is_multicast6(a: Ipv6Addr) -> bool {
+    a.octets()[0] == 0xff
+}
+
+/// `process_options` up to the point where ipvsadm calls the kernel:
+/// `parse_options`, `generic_opt_check` and the command-specific checks.
+/// `argv[0]` is the program name.
+pub fn parse(argv: Vec<String>) -> Result<Entry, Exit> {
+    let program = argv.first().cloned().unwrap_or_else(|| "ipvsadm".into());
+    let mut cmd: Option<Cmd> = None;
+    let mut svc = Svc {
+        af: 0,
+        protocol: 0,
+        addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        port: 0,
+        fwmark: 0,
+        sched_name: String::new(),
+        flags: 0,
+        timeout: 0,
+        netmask: 0xffff_ffff,
+        pe_name: String::new(),
+    };
+    let mut dest = Dest {
+        af: 0,
+        addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        port: 0,
+        conn_flags: IP_VS_CONN_F_DROUTE,
+        weight: 1,
+        u_threshold: 0,
+        l_threshold: 0,
+        tun_type: 0,
+        tun_port: 0,
+        tun_flags: 0,
+    };
+    let mut daemon = DaemonArgs::default();
+    let mut timeout = [0u32; 3];
+    let mut options = 0u64;
+    let mut format = 0u32;
+    let mut sched_flags_arg = String::new();
+
+    let mut popt = Popt::new(TABLE, argv);
+    let first = match popt.next_opt() {
+        Ok(Some(o)) => o,
+        _ => return Err(tryhelp(&program)),
+    };
+    match first {
+        (Tag::Cmd(c), _) => set_command(&mut cmd, c)?,
+        (Tag::StartDaemon, arg) | (Tag::StopDaemon, arg) => {
+            let start = first.0 == Tag::StartDaemon;
+            set_command(
+                &mut cmd,
+                if start {
+                    Cmd::StartDaemon
+                } else {
+                    Cmd::StopDaemon
+                },
+            )?;
+            match arg.as_deref() {
+                Some("master") => daemon.master = true,
+                Some("backup") => daemon.master = false,
+                _ if start => return Err(fail("illegal start-daemon parameter specified")),
+                _ => return Err(fail("illegal start_daemon specified")),
+            }
+        }
+        (Tag::Help, _) => return Err(Exit::stdout(usage(&program))),
+        (Tag::Version, _) => return Err(Exit::stdout(VERSION.to_owned())),
+        _ => return Err(tryhelp(&program)),
+    }
+    let cmd = cmd.unwrap_or(Cmd::List);
+
+    loop {
+        let (tag, arg) = match popt.next_opt() {
+            Ok(Some(o)) => o,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(Exit {
+                    code: 255,
+                    stdout: String::new(),
+                    stderr: format!("{}: {}\n", e.bad_option, e.kind.message()),
+                    fatal: false,
+                })
+            }
+        };
+        let optarg = arg.clone().unwrap_or_default();
+        match tag {
+            Tag::Service(proto) => {
+                set_option(&mut options, OPTC_SERVICE)?;
+                svc.protocol = proto;
+                if parse_service(&optarg, &mut svc) & SERVICE_ADDR == 0 {
+                    return Err(fail("illegal virtual server address[:port] specified"));
+                }
+            }
+            Tag::Fwmark => {
+                set_option(&mut options, OPTC_SERVICE)?;
+                svc.af = AF_INET;
+                svc.protocol = IPPROTO_TCP;
+                svc.fwmark = parse_fwmark(&optarg)?;
+            }
+            Tag::Scheduler => {
+                set_option(&mut options, OPTC_SCHEDULER)?;
+                svc.sched_name = truncate(&optarg, IP_VS_SCHEDNAME_MAXLEN - 1);
+            }
+            Tag::Persistent => {
+                set_option(&mut options, OPTC_PERSISTENT)?;
+                svc.flags |= IP_VS_SVC_F_PERSISTENT;
+                svc.timeout = parse_timeout(arg.as_deref(), 1, MAX_TIMEOUT)?;
+            }
+            Tag::Netmask => {
+                set_option(&mut options, OPTC_NETMASK)?;
+                if svc.af != AF_INET6 {
+                    svc.netmask = parse_netmask(&optarg)
+                        .ok_or_else(|| fail("illegal virtual server persistent mask specified"))?;
+                } else {
+                    svc.netmask = atoi(&optarg) as u32;
+                    if !(1..=128).contains(&svc.netmask) {
+                        return Err(fail("illegal ipv6 netmask specified"));
+                    }
+                }
+            }
+            Tag::RealServer => {
+                set_option(&mut options, OPTC_SERVER)?;
+                let mut t = svc.clone();
+                let parse = parse_service(&optarg, &mut t);
+                dest.af = t.af;
+                dest.addr = t.addr;
+                dest.port = t.port;
+                if parse & SERVICE_ADDR == 0 {
+                    return Err(fail("illegal real server address[:port] specified"));
+                }
+                if parse == SERVICE_ADDR {
+                    dest.port = svc.port;
+                }
+            }
+            Tag::Forward(method) => {
+                set_option(&mut options, OPTC_FORWARD)?;
+                dest.conn_flags = method;
+            }
+            Tag::Weight => {
+                set_option(&mut options, OPTC_WEIGHT)?;
+                // Debian's ipvsadm takes weights up to INT_MAX (#814348).
+                dest.weight = string_to_number(&optarg, 0, INT_MAX)
+                    .ok_or_else(|| fail("illegal weight specified"))?
+                    as u32;
+            }
+            Tag::UThreshold => {
+                set_option(&mut options, OPTC_UTHRESHOLD)?;
+                dest.u_threshold = string_to_number(&optarg, 0, INT_MAX)
+                    .ok_or_else(|| fail("illegal u_threshold specified"))?
+                    as u32;
+            }
+            Tag::LThreshold => {
+                set_option(&mut options, OPTC_LTHRESHOLD)?;
+                dest.l_threshold = string_to_number(&optarg, 0, INT_MAX)
+                    .ok_or_else(|| fail("illegal l_threshold specified"))?
+                    as u32;
+            }
+            Tag::Connection => set_option(&mut options, OPTC_CONNECTION)?,
+            Tag::Numeric => {
+                set_option(&mut options, OPTC_NUMERIC)?;
+                format |= FMT_NUMERIC;
+            }
+            Tag::McastInterface => {
+                set_option(&mut options, OPTC_MCAST)?;
+                daemon.mcast_ifn = truncate(&optarg, IP_VS_IFNAME_MAXLEN - 1);
+            }
+            Tag::SyncId => {
+                set_option(&mut options, OPTC_SYNCID)?;
+                daemon.syncid = string_to_number(&optarg, 0, 255)
+                    .ok_or_else(|| fail("illegal syncid specified"))?
+                    as u32;
+            }
+            Tag::Timeout => set_option(&mut options, OPTC_TIMEOUT)?,
+            Tag::Daemon => set_option(&mut options, OPTC_DAEMON)?,
+            Tag::Stats => {
+                set_option(&mut options, OPTC_STATS)?;
+                format |= FMT_STATS;
+            }
+            Tag::Rate => {
+                set_option(&mut options, OPTC_RATE)?;
+                format |= FMT_RATE;
+            }
+            Tag::Thresholds => {
+                set_option(&mut options, OPTC_THRESHOLDS)?;
+                format |= FMT_THRESHOLDS;
+            }
+            Tag::PersistentConn => {
+                set_option(&mut options, OPTC_PERSISTENTCONN)?;
+                format |= FMT_PERSISTENTCONN;
+            }
+            Tag::NoSort => {
+                set_option(&mut options, OPTC_NOSORT)?;
+                format |= FMT_NOSORT;
+            }
+            Tag::Sort => {}
+            Tag::Exact => {
+                set_option(&mut options, OPTC_EXACT)?;
+                format |= FMT_EXACT;
+            }
+            Tag::Ipv6 => {
+                if svc.fwmark != 0 {
+                    svc.af = AF_INET6;
+                    svc.netmask = 128;
+                } else {
+                    return Err(fail("-6 used before -f\n"));
+                }
+            }
+            Tag::Ops => {
+                set_option(&mut options, OPTC_ONEPACKET)?;
+                svc.flags |= IP_VS_SVC_F_ONEPACKET;
+            }
+            Tag::Pe => {
+                set_option(&mut options, OPTC_PERSISTENCE_ENGINE)?;
+                svc.pe_name = truncate(&optarg, IP_VS_PENAME_MAXLEN);
+            }
+            Tag::SchedFlags => {
+                set_option(&mut options, OPTC_SCHED_FLAGS)?;
+                sched_flags_arg = truncate(&optarg, 127);
+            }
+            Tag::McastGroup => {
+                set_option(&mut options, OPTC_MCAST_GROUP)?;
+                if optarg.contains(':') {
+                    match netdb::inet_pton6(&optarg) {
+                        Some(a) if is_multicast6(a) => daemon.mcast_group = Some(IpAddr::V6(a)),
+                        _ => return Err(fail(format!("invalid IPv6 mcast-group `{optarg}'"))),
+                    }
+                } else {
+                    match netdb::inet_pton4(&optarg) {
+                        Some(a) if is_multicast4(a) => daemon.mcast_group = Some(IpAddr::V4(a)),
+                        _ => return Err(fail(format!("invalid IPv4 mcast-group `{optarg}'"))),
+                    }
+                }
+            }
+            Tag::McastPort => {
+                set_option(&mut options, OPTC_MCAST_PORT)?;
+                daemon.mcast_port = string_to_number(&optarg, 1, 65535)
+                    .ok_or_else(|| fail("illegal mcast-port specified"))?
+                    as u16;
+            }
+            Tag::McastTtl => {
+                set_option(&mut options, OPTC_MCAST_TTL)?;
+                daemon.mcast_ttl = string_to_number(&optarg, 1, 255)
+                    .ok_or_else(|| fail("illegal mcast-ttl specified"))?
+                    as u8;
+            }
+            Tag::SyncMaxlen => {
+                set_option(&mut options, OPTC_SYNC_MAXLEN)?;
+                daemon.sync_maxlen = string_to_number(&optarg, 1, 65535 - 20 - 8)
+                    .ok_or_else(|| fail("illegal sync-maxlen specified"))?
+                    as u16;
+            }
+            Tag::TunInfo => {
+                set_option(&mut options, OPTC_TUN_INFO)?;
+                format |= FMT_TUN_INFO;
+            }
+            Tag::TunType => {
+                set_option(&mut options, OPTC_TUN_TYPE)?;
+                dest.tun_type = match optarg.as_str() {
+                    "ipip" => 0,
+                    "gue" => 1,
+                    "gre" => 2,
+                    _ => return Err(fail("illegal tunnel type specified")),
+                };
+            }
+            Tag::TunPort => {
+                set_option(&mut options, OPTC_TUN_PORT)?;
+                dest.tun_port = string_to_number(&optarg, 1, 65535)
+                    .ok_or_else(|| fail("illegal tunnel port specified"))?
+                    as u16;
+            }
+            Tag::TunNoCsum => set_option(&mut options, OPTC_TUN_NOCSUM)?,
+            Tag::TunCsum => {
+                set_option(&mut options, OPTC_TUN_CSUM)?;
+                dest.tun_flags |= IP_VS_TUNNEL_ENCAP_FLAG_CSUM;
+            }
+            Tag::TunRemCsum => {
+                set_option(&mut options, OPTC_TUN_REMCSUM)?;
+                dest.tun_flags |= IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM;
+            }
+            // Only the first option may be a command; a second one is
+            // refused by set_command, as ipvsadm's loop never sees it.
+            Tag::Cmd(_) | Tag::StartDaemon | Tag::StopDaemon | Tag::Help | Tag::Version => {
+                return Err(fail(format!("invalid option `{}'", popt.current_word())));
+            }
+        }
+    }
+
+    if cmd == Cmd::Timeout {
+        let (a, b, c) = (popt.next_arg(), popt.next_arg(), popt.next_arg());
+        match (a, b, c) {
+            (Some(a), Some(b), Some(c)) => {
+                timeout = [
+                    parse_timeout(Some(&a), 0, MAX_TIMEOUT)?,
+                    parse_timeout(Some(&b), 0, MAX_TIMEOUT)?,
+                    parse_timeout(Some(&c), 0, MAX_TIMEOUT)?,
+                ];
+            }
+            _ => return Err(fail("--set option requires 3 timeout values")),
+        }
+    }
+    if let Some(extra) = popt.next_arg() {
+        return Err(fail(format!("unexpected argument {extra}")));
+    }
+    if !sched_flags_arg.is_empty() {
+        svc.flags &= !(IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3);
+        svc.flags |= parse_sched_flags(&svc.sched_name, &sched_flags_arg)?;
+    }
+
+    generic_opt_check(cmd, options)?;
+
+    if matches!(cmd, Cmd::Add | Cmd::Edit) {
+        if svc.fwmark == 0 && svc.port == 0 && svc.flags & IP_VS_SVC_F_PERSISTENT == 0 {
+            return Err(fail("Zero port specified for non-persistent service"));
+        }
+        if svc.flags & IP_VS_SVC_F_ONEPACKET != 0 && svc.fwmark == 0 && svc.protocol != IPPROTO_UDP
+        {
+            return Err(fail(
+                "One-Packet Scheduling is only for UDP virtual services",
+            ));
+        }
+        if svc.sched_name.is_empty() {
+            svc.sched_name = "wlc".into();
+        }
+    }
+    if cmd == Cmd::StartDaemon && daemon.mcast_ifn.is_empty() {
+        daemon.mcast_ifn = "eth0".into();
+    }
+    let fwd = dest.conn_flags;
+    if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
+        if svc.fwmark == 0 && (fwd == IP_VS_CONN_F_TUNNEL || fwd == IP_VS_CONN_F_DROUTE) {
+            dest.port = svc.port;
+        }
+        if dest.af != svc.af && fwd != IP_VS_CONN_F_TUNNEL {
+            return Err(fail(
+                "Different address family is allowed only for tunneling servers",
+            ));
+        }
+        let tun_opts = [
+            OPTC_TUN_TYPE,
+            OPTC_TUN_PORT,
+            OPTC_TUN_NOCSUM,
+            OPTC_TUN_CSUM,
+            OPTC_TUN_REMCSUM,
+        ];
+        if tun_opts.iter().any(|&o| options & (1 << o) != 0) && fwd != IP_VS_CONN_F_TUNNEL {
+            return Err(fail("Tunnel options conflict with forward method"));
+        }
+        tunnel_opt_check(dest.tun_type, options)?;
+    }
+    let entry = Entry {
+        cmd,
+        svc,
+        dest,
+        timeout,
+        daemon,
+        options,
+        format,
+    };
+    if cmd == Cmd::List {
+        let o = |c: u32| entry.has(c);
+        if ((o(OPTC_CONNECTION) || o(OPTC_TIMEOUT) || o(OPTC_DAEMON))
+            && (o(OPTC_STATS) || o(OPTC_RATE) || o(OPTC_THRESHOLDS)))
+            || ((o(OPTC_TIMEOUT) || o(OPTC_DAEMON)) && o(OPTC_PERSISTENTCONN))
+        {
+            return Err(fail("options conflicts in the list command"));
+        }
+    }
+    Ok(entry)
+}

@@ -1,0 +1,568 @@
+//! ipvsadm's listings: `-L` in all its variants (`--stats`, `--rate`,
+//! `--thresholds`, `--persistent-conn`, `--tun-info`, `--exact`, `-n`,
+//! `--nosort`), `-S` rules, `-c` connections, `--timeout` and `--daemon`,
+//! with ipvsadm's column widths, truncations and sort order.
+
+use std::{fmt::Write, net::IpAddr};
+
+use kipvs::ipvs::{
+    Connection, Daemon, DaemonState, Destination, ForwardMethod, Info, Service, ServiceKey,
+    Timeouts, TunnelType,
+};
+
+use super::{args::*, netdb};
+
+/// `NVERSION`: the header of `-L`.
+pub fn header(info: &Info) -> String {
+    let v = info.version;
+    format!(
+        "IP Virtual Server version {}.{}.{} (size={})\n",
+        (v >> 16) & 0xff,
+        (v >> 8) & 0xff,
+        v & 0xff,
+        info.conn_tab_size as i32
+    )
+}
+
+/// `print_title`.
+pub fn title(format: u32) -> &'static str {
+    if format & FMT_STATS != 0 {
+        "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n  -> RemoteAddress:Port\n"
+    } else if format & FMT_RATE != 0 {
+        "Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\n"
+    } else if format & FMT_THRESHOLDS != 0 {
+        "Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port\n"
+    } else if format & FMT_PERSISTENTCONN != 0 {
+        "Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn \n  -> RemoteAddress:Port\n"
+    } else if format & FMT_TUN_INFO != 0 {
+        "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n"
+    } else if format & FMT_RULE == 0 {
+        "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+    } else {
+        ""
+    }
+}
+
+/// The fields libipvs compares and prints, as ipvsadm sees a service.
+struct SvcView {
+    fwmark: u32,
+    af: u16,
+    protocol: u16,
+    addr: IpAddr,
+    port: u16,
+}
+
+fn view(key: &ServiceKey) -> SvcView {
+    match *key {
+        ServiceKey::Addr {
+            protocol,
+            addr,
+            port,
+        } => SvcView {
+            fwmark: 0,
+            af: if addr.is_ipv6() { AF_INET6 } else { AF_INET },
+            protocol: protocol.number(),
+            addr,
+            port,
+        },
+        ServiceKey::Fwmark { mark, ipv6 } => SvcView {
+            fwmark: mark,
+            af: if ipv6 { AF_INET6 } else { AF_INET },
+            protocol: 0,
+            addr: if ipv6 {
+                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+            },
+            port: 0,
+        },
+    }
+}
+
+/// The address as libipvs's `union nf_inet_addr`, in host-order words.
+fn words(addr: IpAddr) -> [u32; 4] {
+    match addr {
+        IpAddr::V4(a) => [u32::from(a), 0, 0, 0],
+        IpAddr::V6(a) => {
+            let o = a.octets();
+            std::array::from_fn(|i| {
+                u32::from_be_bytes([o[4 * i], o[4 * i + 1], o[4 * i + 2], o[4 * i + 3]])
+            })
+        }
+    }
+}
+
+/// libipvs's address comparison: unsigned differences read as `int`, so
+/// addresses more than 2^31 apart compare "backwards", as in ipvsadm.
+fn cmp_addr(af: u16, a: IpAddr, b: IpAddr) -> i32 {
+    let (a, b) = (words(a), words(b));
+    if af == AF_INET6 {
+        for i in 0..4 {
+            let r = a[i].wrapping_sub(b[i]) as i32;
+            if r != 0 {
+                return r;
+            }
+        }
+        0
+    } else {
+        a[0].wrapping_sub(b[0]) as i32
+    }
+}
+
+/// `ipvs_cmp_services`.
+fn cmp_services(a: &Service, b: &Service) -> i32 {
+    let (a, b) = (view(&a.key), view(&b.key));
+    let r = a.fwmark.wrapping_sub(b.fwmark) as i32;
+    if r != 0 {
+        return r;
+    }
+    let r = i32::from(a.af) - i32::from(b.af);
+    if r != 0 {
+        return r;
+    }
+    let r = i32::from(a.protocol) - i32::from(b.protocol);
+    if r != 0 {
+        return r;
+    }
+    let r = cmp_addr(a.af, a.addr, b.addr);
+    if r != 0 {
+        return r;
+    }
+    i32::from(a.port) - i32::from(b.port)
+}
+
+/// `ipvs_cmp_dests`: the first entry's family decides how to compare.
+fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
+    let af = if a.addr.is_ipv6() { AF_INET6 } else { AF_INET };
+    let r = cmp_addr(af, a.addr, b.addr);
+    if r != 0 {
+        return r;
+    }
+    i32::from(a.port) - i32::from(b.port)
+}
+
+/// glibc's `qsort` (a top-down merge sort, taking from the left half on
+/// ties). libipvs's comparators are not transitive, so only the same
+/// algorithm gives the same order.
+fn msort<T: Clone>(v: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
+    let n = v.len();
+    if n <= 1 {
+        return;
+    }
+    let n1 = n / 2;
+    msort(&mut v[..n1], cmp);
+    msort(&mut v[n1..], cmp);
+    let mut out = Vec::with_capacity(n);
+    let (mut i, mut j) = (0, n1);
+    while i < n1 && j < n {
+        if cmp(&v[i], &v[j]) <= 0 {
+            out.push(v[i].clone());
+            i += 1;
+        } else {
+            out.push(v[j].clone());
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&v[i..n1]);
+    out.extend_from_slice(&v[j..n]);
+    v.clone_from_slice(&out);
+}
+
+/// `ipvs_sort_services`.
+pub fn sort_services(table: &mut [(Service, Vec<Destination>)]) {
+    msort(table, &|a: &(Service, Vec<Destination>), b| {
+        cmp_services(&a.0, &b.0)
+    });
+}
+
+/// `ipvs_sort_dests`.
+pub fn sort_dests(dests: &mut [Destination]) {
+    msort(dests, &cmp_dests);
+}
+
+/// `addrport_to_anyname`.
+pub fn addrport(addr: IpAddr, port: u16, proto: u16, format: u32) -> String {
+    let (open, close) = if addr.is_ipv6() { ("[", "]") } else { ("", "") };
+    if format & FMT_NUMERIC != 0 {
+        format!("{open}{}{close}:{port}", netdb::ntop(addr))
+    } else {
+        let host = netdb::addr_to_host(addr).unwrap_or_else(|| netdb::ntop(addr));
+        let port = netdb::port_to_service(port, proto).unwrap_or_else(|| port.to_string());
+        let mut s = format!("{open}{host}{close}:{port}");
+        // addrport_to_anyname formats into 60 bytes.
+        truncate_bytes(&mut s, 59);
+        s
+    }
+}
+
+fn truncate_bytes(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
+/// `print_largenum`.
+fn largenum(out: &mut String, i: u64, format: u32) {
+    if format & FMT_EXACT != 0 {
+        let len = i.to_string().len();
+        let w = if len <= 8 { 9 } else { len + 1 };
+        let _ = write!(out, "{i:>w$}");
+    } else if i < 100_000_000 {
+        let _ = write!(out, "{i:>9}");
+    } else if i < 1_000_000_000 {
+        let _ = write!(out, "{:>8}K", i / 1000);
+    } else if i < 100_000_000_000 {
+        let _ = write!(out, "{:>8}M", i / 1_000_000);
+    } else if i < 100_000_000_000_000 {
+        let _ = write!(out, "{:>8}G", i / 1_000_000_000);
+    } else {
+        let _ = write!(out, "{:>8}T", i / 1_000_000_000_000);
+    }
+}
+
+/// `print_sched_flags`.
+fn sched_flags(svc: &Service) -> String {
+    let f = svc.flags.0;
+    let names: &[(u32, &str)] = match svc.scheduler.as_str() {
+        "sh" => &[
+            (IP_VS_SVC_F_SCHED1, "sh-fallback"),
+            (IP_VS_SVC_F_SCHED2, "sh-port"),
+        ],
+        "mh" => &[
+            (IP_VS_SVC_F_SCHED1, "mh-fallback"),
+            (IP_VS_SVC_F_SCHED2, "mh-port"),
+        ],
+        _ => &[
+            (IP_VS_SVC_F_SCHED1, "flag-1"),
+            (IP_VS_SVC_F_SCHED2, "flag-2"),
+            (IP_VS_SVC_F_SCHED3, "flag-3"),
+        ],
+    };
+    names
+        .iter()
+        .filter(|(bit, _)| f & bit != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn fwd_name(f: ForwardMethod) -> &'static str {
+    match f {
+        ForwardMethod::Masq => "Masq",
+        ForwardMethod::Local => "Local",
+        ForwardMethod::Tunnel => "Tunnel",
+        ForwardMethod::DirectRoute => "Route",
+    }
+}
+
+fn fwd_switch(f: ForwardMethod) -> &'static str {
+    match f {
+        ForwardMethod::Masq => "-m",
+        ForwardMethod::Tunnel => "-i",
+        ForwardMethod::Local | ForwardMethod::DirectRoute => "-g",
+    }
+}
+
+fn tun_name(t: TunnelType) -> &'static str {
+    match t {
+        TunnelType::Ipip => "ipip",
+        TunnelType::Gue => "gue",
+        TunnelType::Gre => "gre",
+    }
+}
+
+const TUNFLAGS: [&str; 3] = ["-c", "+c", "r+c"];
+const TUN_FLAGS_OPTS: [&str; 3] = ["--tun-nocsum", "--tun-csum", "--tun-remcsum"];
+
+fn tun_flag(flags: u16, table: &[&'static str; 3]) -> &'static str {
+    table.get(usize::from(flags)).copied().unwrap_or("")
+}
+
+/// `fwd_tun_info`.
+fn tun_info(d: &Destination) -> Option<String> {
+    if d.forward != ForwardMethod::Tunnel {
+        return None;
+    }
+    let mut s = match d.tunnel_type {
+        TunnelType::Ipip => "ipip".to_owned(),
+        TunnelType::Gue => format!(
+            "gue:{}:{}",
+            d.tunnel_port,
+            tun_flag(d.tunnel_flags, &TUNFLAGS)
+        ),
+        TunnelType::Gre => format!("gre:{}", tun_flag(d.tunnel_flags, &TUNFLAGS)),
+    };
+    truncate_bytes(&mut s, 15);
+    Some(s)
+}
+
+/// The IPv4 persistence mask as `inet_ntoa` prints it.
+fn mask4(netmask: u32) -> String {
+    std::net::Ipv4Addr::from(netmask).to_string()
+}
+
+/// `print_service_entry`: the service line and its real servers (sorted
+/// unless `--nosort`).
+pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], format: u32) {
+    let v = view(&svc.key);
+    let rule = format & FMT_RULE != 0;
+    let svc_name = if v.fwmark != 0 {
+        let mark = v.fwmark as i32;
+        match (rule, v.af == AF_INET6) {
+            (true, true) => format!("-f {mark} -6"),
+            (true, false) => format!("-f {mark}"),
+            (false, true) => format!("FWM  {mark} IPv6"),
+            (false, false) => format!("FWM  {mark}"),
+        }
+    } else {
+        let vname = addrport(v.addr, v.port, v.protocol, format);
+        if rule {
+            let stype = match v.protocol {
+                IPPROTO_TCP => "-t",
+                IPPROTO_UDP => "-u",
+                IPPROTO_SCTP => "--sctp-service",
+                _ => "--xxx-service",
+            };
+            format!("{stype} {vname}")
+        } else {
+            let stype = match v.protocol {
+                IPPROTO_TCP => "TCP",
+                IPPROTO_UDP => "UDP",
+                IPPROTO_SCTP => "SCTP",
+                _ => "?",
+            };
+            let mut s = format!("{stype:<4} {vname}");
+            if v.af != AF_INET6 {
+                truncate_bytes(&mut s, 33);
+            }
+            s
+        }
+    };
+    let flags = svc.flags.0;
+    let persistent = flags & IP_VS_SVC_F_PERSISTENT != 0;
+    let any_sched = flags & (IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3) != 0;
+    let pe = svc.pe_name.as_deref().filter(|p| !p.is_empty());
+    if rule {
+        let _ = write!(out, "-A {svc_name} -s {}", svc.scheduler);
+        if persistent {
+            let _ = write!(out, " -p {}", svc.timeout);
+            if v.af == AF_INET && svc.netmask != 0xffff_ffff {
+                let _ = write!(out, " -M {}", mask4(svc.netmask));
+            }
+            if v.af == AF_INET6 && svc.netmask != 128 {
+                let _ = write!(out, " -M {}", svc.netmask as i32);
+            }
+        }
+        if let Some(pe) = pe {
+            let _ = write!(out, " --pe {pe}");
+        }
+        if flags & IP_VS_SVC_F_ONEPACKET != 0 {
+            out.push_str(" -o");
+        }
+        if any_sched {
+            let _ = write!(out, " -b {}", sched_flags(svc));
+        }
+    } else if format & (FMT_STATS | FMT_RATE) != 0 {
+        let _ = write!(out, "{svc_name:<33}");
+        let s = &svc.stats;
+        let vals = if format & FMT_STATS != 0 {
+            [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
+        } else {
+            [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
+        };
+        for n in vals {
+            largenum(out, n, format);
+        }
+    } else {
+        let _ = write!(out, "{svc_name} {}", svc.scheduler);
+        if any_sched {
+            let _ = write!(out, " ({})", sched_flags(svc));
+        }
+        if persistent {
+            let _ = write!(out, " persistent {}", svc.timeout);
+            if v.af == AF_INET && svc.netmask != 0xffff_ffff {
+                let _ = write!(out, " mask {}", mask4(svc.netmask));
+            }
+            if v.af == AF_INET6 && svc.netmask != 128 {
+                let _ = write!(out, " mask {}", svc.netmask as i32);
+            }
+            if let Some(pe) = pe {
+                let _ = write!(out, " pe {pe}");
+            }
+        }
+        if flags & IP_VS_SVC_F_ONEPACKET != 0 {
+            out.push_str(" ops");
+        }
+    }
+    out.push('\n');
+
+    let mut dests = dests.to_vec();
+    if format & FMT_NOSORT == 0 {
+        sort_dests(&mut dests);
+    }
+    for d in &dests {
+        let mut dname = addrport(d.addr, d.port, v.protocol, format);
+        if !rule && !d.addr.is_ipv6() {
+            truncate_bytes(&mut dname, 28);
+        }
+        let weight = d.weight as i32;
+        if rule {
+            let sw = fwd_switch(d.forward);
+            if d.forward == ForwardMethod::Tunnel {
+                let _ = write!(
+                    out,
+                    "-a {svc_name} -r {dname} {sw} -w {weight} --tun-type {}",
+                    tun_name(d.tunnel_type)
+                );
+                match d.tunnel_type {
+                    TunnelType::Gre => {
+                        let _ = write!(out, " {}", tun_flag(d.tunnel_flags, &TUN_FLAGS_OPTS));
+                    }
+                    TunnelType::Gue => {
+                        let _ = write!(
+                            out,
+                            " --tun-port {} {}",
+                            d.tunnel_port,
+                            tun_flag(d.tunnel_flags, &TUN_FLAGS_OPTS)
+                        );
+                    }
+                    TunnelType::Ipip => {}
+                }
+                out.push('\n');
+            } else {
+                let _ = writeln!(out, "-a {svc_name} -r {dname} {sw} -w {weight}");
+            }
+        } else if format & FMT_STATS != 0 {
+            let _ = write!(out, "  -> {dname:<28}");
+            let s = &d.stats;
+            for n in [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes] {
+                largenum(out, n, format);
+            }
+            out.push('\n');
+        } else if format & FMT_RATE != 0 {
+            let s = &d.stats;
+            let _ = write!(
+                out,
+                "  -> {dname:<28} {:>8} {:>8} {:>8}",
+                s.cps, s.inpps, s.outpps
+            );
+            largenum(out, s.inbps, format);
+            largenum(out, s.outbps, format);
+            out.push('\n');
+        } else if format & FMT_THRESHOLDS != 0 {
+            let _ = writeln!(
+                out,
+                "  -> {dname:<28} {:<10} {:<10} {:<10} {:<10}",
+                d.upper_threshold, d.lower_threshold, d.active_conns, d.inactive_conns
+            );
+        } else if format & FMT_PERSISTENTCONN != 0 {
+            let _ = writeln!(
+                out,
+                "  -> {dname:<28} {weight:<9} {:<11} {:<10} {:<10}",
+                d.persist_conns, d.active_conns, d.inactive_conns
+            );
+        } else if format & FMT_TUN_INFO != 0 {
+            let ti = tun_info(d).unwrap_or_else(|| "n/a".into());
+            let _ = writeln!(
+                out,
+                "  -> {dname:<28} {:<7} {ti:<13} {weight:<6} {:<10} {:<10}",
+                fwd_name(d.forward),
+                d.active_conns,
+                d.inactive_conns
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  -> {dname:<28} {:<7} {weight:<6} {:<10} {:<10}",
+                fwd_name(d.forward),
+                d.active_conns,
+                d.inactive_conns
+            );
+        }
+    }
+}
+
+/// `list_timeout`.
+pub fn timeouts(t: &Timeouts) -> String {
+    format!(
+        "Timeout (tcp tcpfin udp): {} {} {}\n",
+        t.tcp as i32, t.tcp_fin as i32, t.udp as i32
+    )
+}
+
+/// `list_daemon`.
+pub fn daemons(ds: &[Daemon]) -> String {
+    let mut out = String::new();
+    for d in ds {
+        let kind = match d.state {
+            DaemonState::Master => "master",
+            DaemonState::Backup => "backup",
+        };
+        let _ = write!(
+            out,
+            "{kind} sync daemon (mcast={}, syncid={}",
+            d.mcast_ifname, d.sync_id as i32
+        );
+        if d.sync_maxlen != 0 {
+            let _ = write!(out, ", maxlen={}", d.sync_maxlen);
+        }
+        if let Some(g) = d.mcast_group {
+            let _ = write!(out, ", group={}", netdb::ntop(g));
+        }
+        if d.mcast_port != 0 {
+            let _ = write!(out, ", port={}", d.mcast_port);
+        }
+        if d.mcast_ttl != 0 {
+            let _ = write!(out, ", ttl={}", d.mcast_ttl);
+        }
+        out.push_str(")\n");
+    }
+    out
+}
+
+/// `list_conn`: the connection table.
+pub fn connections(conns: &[Connection], format: u32) -> String {
+    let mut out = String::from("IPVS connection entries\n");
+    if format & FMT_PERSISTENTCONN != 0 {
+        out.push_str("pro expire state       source             virtual            destination        pe name          pe_data\n");
+    } else {
+        out.push_str("pro expire state       source             virtual            destination\n");
+    }
+    for c in conns {
+        let proto = match c.protocol.as_str() {
+            "TCP" => IPPROTO_TCP,
+            "UDP" => IPPROTO_UDP,
+            "SCTP" => IPPROTO_SCTP,
+            _ => 0,
+        };
+        let cname = addrport(c.client, c.client_port, proto, format);
+        let vname = addrport(c.virtual_addr, c.virtual_port, proto, format);
+        let dname = addrport(c.dest, c.dest_port, proto, format);
+        let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
+        match (&c.pe, format & FMT_PERSISTENTCONN != 0) {
+            (Some((name, data)), true) => {
+                let _ = writeln!(
+                    out,
+                    "{:<3} {expire:<6} {:<11} {cname:<18} {vname:<18} {dname:<16} {name:<18} {data}",
+                    c.protocol, c.state
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "{:<3} {expire:<6} {:<11} {cname:<18} {vname:<18} {dname}",
+                    c.protocol, c.state
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "list_tests.rs"]
+mod tests;

@@ -1,0 +1,169 @@
+//! `ipvsadm -R`: each line of standard input is one ipvsadm command, run
+//! as ipvsadm runs it, with ipvsadm's line splitting (`config_stream_read`)
+//! and error semantics: a refused change prints its message and the run
+//! goes on; a bad line ends the run at once with ipvsadm's exit code; the
+//! exit code is the last command's. Consecutive changes go to the kernel
+//! in batches (`Ipvs::apply`, many per `sendmsg`), their errors reported
+//! per line, in order, before anything a later line prints.
+
+use std::io::Read;
+
+use super::{
+    args,
+    errors::{errno_of, ipvs_strerror},
+    exec::{self, Change, Ctx},
+    Exit,
+};
+
+/// `config_stream_read`: the next line's words, `argv[0]` first, or `None`
+/// at the end. ipvsadm drops every word `ipvsadm`; it has no comments (its
+/// `#` test looks at the wrong buffer); blanks before a final line that has
+/// no newline make it vanish.
+pub fn next_line(input: &[u8], pos: &mut usize, program: &str) -> Option<Vec<String>> {
+    let mut words = vec![program.to_owned()];
+    let mut ntoken = 0;
+    let is_blank = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    loop {
+        if *pos >= input.len() {
+            return (ntoken > 0).then_some(words);
+        }
+        if is_blank(input[*pos]) {
+            // fscanf matched nothing: skip blanks up to the end of the line.
+            loop {
+                let &c = input.get(*pos)?;
+                *pos += 1;
+                match c {
+                    b'\n' => return Some(words),
+                    b'\t' | b'\r' | b' ' => {}
+                    _ => {
+                        *pos -= 1;
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        let start = *pos;
+        while *pos < input.len() && !is_blank(input[*pos]) {
+            *pos += 1;
+        }
+        let token = String::from_utf8_lossy(&input[start..*pos]).into_owned();
+        if token != "ipvsadm" {
+            ntoken += 1;
+            words.push(token);
+        }
+        if let Some(&c) = input.get(*pos) {
+            *pos += 1;
+            if c == b'\n' {
+                return Some(words);
+            }
+        }
+    }
+}
+
+/// `restore_table`.
+pub fn restore(ctx: &mut Ctx<'_>, program: &str) -> Result<i32, Exit> {
+    let mut input = Vec::new();
+    let _ = std::io::stdin().lock().read_to_end(&mut input);
+    let mut pos = 0;
+    let mut result = 0;
+    let mut pending: Vec<Change> = Vec::new();
+    while let Some(words) = next_line(&input, &mut pos, program) {
+        if words.len() <= 1 {
+            continue;
+        }
+        let entry = match args::parse(words) {
+            Ok(entry) => entry,
+            Err(e) => {
+                flush(ctx, &mut pending, &mut result);
+                if e.fatal {
+                    return Err(e);
+                }
+                ctx.out.print(&e.stdout);
+                ctx.out.eprint(&e.stderr);
+                result = e.code;
+                continue;
+            }
+        };
+        if entry.cmd == args::Cmd::Restore {
+            flush(ctx, &mut pending, &mut result);
+            return Err(args::tryhelp(program));
+        }
+        match exec::change(&entry) {
+            Some(Ok(change)) => pending.push(change),
+            Some(Err(refused)) => {
+                flush(ctx, &mut pending, &mut result);
+                result = exec::refuse(ctx, &entry, refused);
+            }
+            None => {
+                flush(ctx, &mut pending, &mut result);
+                exec::list(ctx, &entry)?;
+                result = 0;
+            }
+        }
+    }
+    flush(ctx, &mut pending, &mut result);
+    Ok(result)
+}
+
+/// Sends the pending changes as one batch and reports each refused one.
+fn flush(ctx: &mut Ctx<'_>, pending: &mut Vec<Change>, result: &mut i32) {
+    if pending.is_empty() {
+        return;
+    }
+    let changes = std::mem::take(pending);
+    let funcs: Vec<_> = changes.iter().map(|c| c.func).collect();
+    let mut errnos: Vec<Option<i32>> = vec![None; funcs.len()];
+    match ctx.ipvs.apply(changes.into_iter().map(|c| c.op)) {
+        Ok(errs) => {
+            for e in errs {
+                if let Some(slot) = errnos.get_mut(e.index) {
+                    *slot = Some(e.error.errno.abs());
+                }
+            }
+        }
+        Err(e) => errnos.fill(Some(errno_of(&e))),
+    }
+    for (func, errno) in funcs.iter().zip(&errnos) {
+        if let Some(errno) = errno {
+            ctx.out
+                .eprint(&format!("{}\n", ipvs_strerror(*func, *errno)));
+        }
+    }
+    *result = if errnos.last().copied().flatten().is_some() {
+        255
+    } else {
+        0
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &str) -> Vec<Vec<String>> {
+        let mut pos = 0;
+        let mut out = Vec::new();
+        while let Some(l) = next_line(input.as_bytes(), &mut pos, "ipvsadm") {
+            out.push(l);
+        }
+        out
+    }
+
+    #[test]
+    fn splits_like_config_stream_read() {
+        assert_eq!(
+            lines("-A -t 1.1.1.1:80\n\n  ipvsadm -C\t\r\n# x\n-Z"),
+            vec![
+                vec!["ipvsadm", "-A", "-t", "1.1.1.1:80"],
+                vec!["ipvsadm"],
+                vec!["ipvsadm", "-C"],
+                vec!["ipvsadm", "#", "x"],
+                vec!["ipvsadm", "-Z"],
+            ]
+        );
+        // Blanks after the last word of an unterminated last line lose it.
+        assert_eq!(lines("-C\n-Z  "), vec![vec!["ipvsadm", "-C"]]);
+        assert_eq!(lines("-Z "), vec![vec!["ipvsadm", "-Z"]]);
+    }
+}

@@ -1,0 +1,484 @@
+//! `kipvs ipvsadm` against the real ipvsadm 1.31: the same command
+//! sequences run through both, in a fresh network namespace each, must
+//! print the same bytes on stdout and stderr and exit the same way; and
+//! whatever state either tool leaves, both must list it identically (`-Sn`,
+//! `-L` and every listing variant). Runs in the test VM; skips on a host
+//! kernel without IPVS.
+
+use kipvs_testutil::{assert_same, private_netns, require_ipvs, require_tool, run, Output};
+
+use crate::util::kipvs;
+
+/// One case: command lines run in order. A line `R:` runs `-R` with the
+/// rest as standard input (`|` separates input lines).
+struct Case {
+    name: &'static str,
+    lines: &'static [&'static str],
+}
+
+const fn case(name: &'static str, lines: &'static [&'static str]) -> Case {
+    Case { name, lines }
+}
+
+/// Every listing, run by both tools on the state each case leaves.
+const READS: &[&str] = &[
+    "-Sn",
+    "-S",
+    "-Ln",
+    "-L",
+    "-Ln --stats",
+    "-Ln --rate",
+    "-Ln --thresholds",
+    "-Ln --persistent-conn",
+    "-Ln --tun-info",
+    "-Ln --stats --exact",
+    "-Ln --rate --exact",
+    "-L --timeout",
+    "-L --daemon",
+    "-Lnc",
+    "-Lnc --persistent-conn",
+];
+
+const CASES: &[Case] = &[
+    case("empty table", &["", "-Ln", "-L", "-S", "-Z", "-C"]),
+    case("usage and version", &["-h", "--help", "-v", "--version"]),
+    case(
+        "schedulers",
+        &[
+            "-A -t 10.0.0.1:80 -s rr",
+            "-A -t 10.0.0.2:80 -s wrr",
+            "-A -t 10.0.0.3:80 -s lc",
+            "-A -t 10.0.0.4:80 -s wlc",
+            "-A -t 10.0.0.5:80 -s lblc",
+            "-A -t 10.0.0.6:80 -s lblcr",
+            "-A -t 10.0.0.7:80 -s dh",
+            "-A -t 10.0.0.8:80 -s sh",
+            "-A -t 10.0.0.9:80 -s sed",
+            "-A -t 10.0.0.10:80 -s nq",
+            "-A -t 10.0.0.11:80 -s fo",
+            "-A -t 10.0.0.12:80 -s ovf",
+            "-A -t 10.0.0.13:80 -s mh",
+            "-A -t 10.0.0.14:80",
+            "-A -t 10.0.0.15:80 -s bogus",
+            "-A -t 10.0.0.15:80 -s bad-name!",
+            "-A -t 10.0.0.1:80 -s bad-name!",
+        ],
+    ),
+    case(
+        "scheduler flags",
+        &[
+            "-A -u 10.0.0.2:53 -s sh -b sh-port,sh-fallback -o",
+            "-A -t 10.0.0.3:443 -s mh -b mh-port -p 60 -M 255.255.255.0",
+            "-A -t 10.0.0.4:443 -s mh -b mh-fallback,mh-port",
+            "-A -t 10.0.0.5:443 -s rr -b flag-1,flag-2,flag-3",
+            "-A -t 10.0.0.6:443 -s rr -b sh-port",
+            "-A -t 10.0.0.6:443 -s sh -b nope",
+            "-A -t 10.0.0.6:443 -b flag-2",
+            "-E -t 10.0.0.6:443 -s sh -b sh-port",
+        ],
+    ),
+    case(
+        "persistence",
+        &[
+            "-A -t 10.0.0.2:http -s rr -p",
+            "-A -t 10.0.0.3:0 -p 100",
+            "-A -t 10.0.0.4:80 -p 86400 -M 255.255.0.0",
+            "-A -t 10.0.0.5:80 -p 0",
+            "-A -t 10.0.0.5:80 -p 2678401",
+            "-A -t 10.0.0.5:80 -p x",
+            "-A -t 10.0.0.5:0",
+            "-A -t 10.0.0.6:80 -p 10 --pe sip",
+            "-A -u 10.0.0.7:5060 -p 10 --pe sip",
+            "-A -u 10.0.0.8:5060 -p 10 --pe nope",
+            "-A -t 10.0.0.9:80 -M 255.255.255.0",
+            "-A -t 10.0.0.9:81 -p -M 1.2.3",
+            "-A -t 10.0.0.9:82 -p 5 -M nosuchhost.invalid",
+            "-E -t 10.0.0.2:80 -s wlc",
+        ],
+    ),
+    case(
+        "fwmark and IPv6",
+        &[
+            "-A -f 5 -s wrr",
+            "-A -f 6 -6 -p 100 -M 64",
+            "-A -f 7 -6",
+            "-A -f 8 -6 -p -M 200",
+            "-A -6 -f 9",
+            "-A -f 0",
+            "-A -f 4294967295",
+            "-A -f 4294967296",
+            "-A -f -1",
+            "-A -t [2001:db8::1]:80 -s lc",
+            "-A -u [2001:db8::2]:53 -o",
+            "-A -t [2001:db8::3]:0 -p 5 -M 64",
+            "-A -t [2001:db8::1]:80",
+            "-A -t 2001:db8::9",
+            "-A -t [2001:db8::9]",
+            "-A -t [2001:db8::9:80",
+            "-a -f 5 -r 192.168.2.1 -w 0",
+            "-a -f 6 -6 -r [2001:db8::10] -m",
+            "-a -t [2001:db8::1]:80 -r [2001:db8::10]:8080 -m -w 3",
+            "-a -t [2001:db8::1]:80 -r [2001:db8::11] -g",
+            "-a -t [2001:db8::1]:80 -r 10.1.1.1 -m",
+            "-a -t [2001:db8::1]:80 -r 10.1.1.1 -i",
+            "-L -n -f 6 -6",
+            "-L -n -f 5",
+            "-L -n -t [2001:db8::1]:80",
+            "-Z -f 5",
+            "-D -f 6 -6",
+            "-D -f 6",
+        ],
+    ),
+    case(
+        "forwarding methods and weights",
+        &[
+            "-A -t 10.0.0.1:80",
+            "-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -m -w 5 -x 100 -y 10",
+            "-a -t 10.0.0.1:80 -r 192.168.1.2 -g",
+            "-a -t 10.0.0.1:80 -r 192.168.1.3:9999 -g",
+            "-a -t 10.0.0.1:80 -r 192.168.1.4 -i",
+            "-a -t 10.0.0.1:80 -r 192.168.1.5 -m -w 0",
+            "-a -t 10.0.0.1:80 -r 192.168.1.6 -w 70000",
+            "-a -t 10.0.0.1:80 -r 192.168.1.7 -w 2147483648",
+            "-a -t 10.0.0.1:80 -r 192.168.1.7 -w -1",
+            "-a -t 10.0.0.1:80 -r 192.168.1.7 -x -1",
+            "-a -t 10.0.0.1:80 -r 192.168.1.7 -y abc",
+            "-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -m",
+            "-a -t 10.9.9.9:80 -r 192.168.1.1:8080 -m",
+            "-a -t 10.0.0.1:80 -r 80",
+            "-a -t 10.0.0.1:80 -r 192.168.1.8 -m -g",
+            "-e -t 10.0.0.1:80 -r 192.168.1.1:8080 -m -w 9 -x 5",
+            "-e -t 10.0.0.1:80 -r 192.168.1.99 -m",
+            "-e -t 10.9.9.9:80 -r 192.168.1.1:8080 -m",
+            "-d -t 10.0.0.1:80 -r 192.168.1.99",
+            "-d -t 10.0.0.1:80 -r 192.168.1.2",
+            "-d -t 10.9.9.9:80 -r 192.168.1.2",
+            "-d -t 10.0.0.1:80 -r 192.168.1.3 -w 3",
+            "-L -t 10.0.0.1:80",
+            "-L -n -t 10.0.0.1:80 --thresholds",
+            "-L -n -t 10.0.0.77:80",
+        ],
+    ),
+    case(
+        "tunnels",
+        &[
+            "-A -t 10.0.0.1:80",
+            "-a -t 10.0.0.1:80 -r 192.168.1.3 -i --tun-type gue --tun-port 6080 --tun-csum",
+            "-a -t 10.0.0.1:80 -r 192.168.1.4 -i --tun-type gue --tun-port 6081 --tun-remcsum",
+            "-a -t 10.0.0.1:80 -r 192.168.1.5 -i --tun-type gue --tun-port 6082",
+            "-a -t 10.0.0.1:80 -r 192.168.1.6 -i --tun-type gre --tun-csum",
+            "-a -t 10.0.0.1:80 -r 192.168.1.7 -i --tun-type gre --tun-nocsum",
+            "-a -t 10.0.0.1:80 -r 192.168.1.8 -i --tun-type ipip",
+            "-a -t 10.0.0.1:80 -r 192.168.1.9 -i --tun-type gre --tun-remcsum",
+            "-a -t 10.0.0.1:80 -r 192.168.1.9 -i --tun-type gue",
+            "-a -t 10.0.0.1:80 -r 192.168.1.9 -i --tun-type gue --tun-port 1 --tun-csum --tun-nocsum",
+            "-a -t 10.0.0.1:80 -r 192.168.1.9 -i --tun-type ipip --tun-port 5",
+            "-a -t 10.0.0.1:80 -r 192.168.1.9 -m --tun-type gre",
+            "-a -t 10.0.0.1:80 -r 192.168.1.9 -i --tun-type vxlan",
+            "-a -t 10.0.0.1:80 -r 192.168.1.9 -i --tun-type gue --tun-port 0",
+            "-a -t 10.0.0.1:80 -r [2001:db8::5] -i --tun-type gre",
+            "-e -t 10.0.0.1:80 -r 192.168.1.3 -i --tun-type gre --tun-csum",
+        ],
+    ),
+    case(
+        "timeouts",
+        &[
+            "-L --timeout",
+            "--set 100 20 30",
+            "-L --timeout",
+            "--set 0 0 5",
+            "-L --timeout",
+            "--set 1 2",
+            "--set 1 2 x",
+            "--set 1 2 3 4",
+            "--set 2678401 1 1",
+            "-l --timeout",
+        ],
+    ),
+    case(
+        "daemons",
+        &[
+            "-L --daemon",
+            "--start-daemon master --mcast-interface lo --syncid 5",
+            "--start-daemon master --mcast-interface lo",
+            "--start-daemon backup --mcast-interface lo --mcast-group 224.0.0.99 --mcast-port 1234 --mcast-ttl 3 --sync-maxlen 1000",
+            "-L --daemon",
+            "--stop-daemon master",
+            "--stop-daemon master",
+            "--stop-daemon backup",
+            "--start-daemon master --mcast-interface lo --mcast-group ff02::99",
+            "-L --daemon",
+            "--start-daemon slave",
+            "--stop-daemon slave",
+            "--start-daemon backup --mcast-group 1.2.3.4",
+            "--start-daemon backup --mcast-group ff02::zz",
+            "--start-daemon backup --syncid 256",
+            "--start-daemon backup --mcast-port 0",
+            "--start-daemon backup --mcast-ttl 256",
+            "--start-daemon backup --sync-maxlen 65508",
+            "--start-daemon backup --mcast-interface nosuchif0",
+            "--stop-daemon master --syncid 3",
+        ],
+    ),
+    case(
+        "zero flush edit delete",
+        &[
+            "-A -t 10.0.0.1:80",
+            "-A -u 10.0.0.1:53 -s rr",
+            "--add-service --sctp-service 10.0.0.4:9 -s nq",
+            "-a -u 10.0.0.1:53 -r 10.2.2.2:5353 -m",
+            "-Z",
+            "-Z -t 10.0.0.1:80",
+            "-Z -t 10.0.0.77:80",
+            "-E -t 10.0.0.77:80",
+            "-E -t 10.0.0.1:80 -s rr -p 50",
+            "-E -u 10.0.0.1:53",
+            "-D -t 10.0.0.77:80",
+            "-D -u 10.0.0.1:53",
+            "-D -u 10.0.0.1:53",
+            "--delete-service --sctp-service 10.0.0.4:9",
+            "-C",
+            "-A -t 10.0.0.1:80",
+            "--clear",
+        ],
+    ),
+    case(
+        "parse errors",
+        &[
+            "-X",
+            "--foo",
+            "-L --foo",
+            "-L --foo=bar",
+            "-Lq",
+            "-A",
+            "-A -t",
+            "-A -t 1.2.3",
+            "-A -t 10.0.0.1:80 extra",
+            "-A -t 10.0.0.1:80 -t 10.0.0.2:80",
+            "-A -t 10.0.0.1:80 -A",
+            "-A -t 10.0.0.1:80 -h",
+            "-L -s rr",
+            "-A -t 10.0.0.9:80 -w 3",
+            "-n -L",
+            "-L -c --stats",
+            "-L --timeout --persistent-conn",
+            "-L --daemon --timeout",
+            "-Ln=3",
+            "-A -t 10.0.0.1:99999",
+            "-A -t 10.0.0.1:nosuchservice",
+            "-A -t nosuchhost.invalid:80",
+            "-A -t 300.1.1.1:80",
+            "-A -t :80",
+            "-A -t 10.0.0.1:80 -o",
+            "-a -t 10.0.0.1:80",
+            "-d -t 10.0.0.1:80",
+            "-A -f abc",
+            "-Z -f 5 -6 -n",
+            "-C -n",
+            "-S -c",
+            "-R -n",
+            "-A -u 10.0.0.1:80 -6",
+            "-- -L",
+            "foo",
+            "-",
+        ],
+    ),
+    case(
+        "long options and bundles",
+        &[
+            "--add-service --tcp-service=10.0.0.1:80 --scheduler=rr --persistent=30 --netmask 255.255.255.0",
+            "--add-server --tcp-service 10.0.0.1:80 --real-server=10.1.1.1:80 --masquerading --weight=4 --u-threshold=8 --l-threshold=2",
+            "--add-server -t10.0.0.1:80 -r10.1.1.2 --ipip",
+            "--add-server -t 10.0.0.1:80 -r 10.1.1.3 --gatewaying",
+            "-At10.0.0.2:80",
+            "--edit-server --tcp-service 10.0.0.1:80 --real-server=10.1.1.1:80 --masquerading --weight=1",
+            "--list --numeric",
+            "-lnt 10.0.0.1:80",
+            "--list --numeric --nosort --sort",
+            "--save --numeric",
+            "--zero --tcp-service 10.0.0.1:80",
+            "--delete-server --tcp-service 10.0.0.1:80 --real-server 10.1.1.2",
+            "--udp-service 1.1.1.1:1",
+            "--list --exact --stats --numeric",
+        ],
+    ),
+    case(
+        "restore",
+        &[
+            "R:-A -t 1.1.1.1:80|-a -t 1.1.1.1:80 -r 2.2.2.2|-a -t 1.1.1.1:80 -r 2.2.2.2|-A -t 1.1.1.2:80 -s rr",
+            "R:ipvsadm -A -t 1.1.1.3:80|  -a -t 1.1.1.3:80 -r 2.2.2.3 -m  ||-L -n|-Z|-D -t 9.9.9.9:80",
+            "R:-A -t 1.1.1.4:80|-L --foo|-A -t 1.1.1.5:80|-A -t 1.1.1.6:0|-A -t 1.1.1.7:80",
+            "R:-A -t 1.1.1.8:80|# comment|-A -t 1.1.1.9:80",
+            "R:-A -t 1.1.1.10:80|-R",
+            "R:-C|-A -t 1.1.1.11:80 -s nope",
+            "R:",
+            "R:-A -t 1.1.1.12:80 -s rr|-a -t 1.1.1.12:80 -r 3.3.3.3 -m -w 2|-S -n",
+        ],
+    ),
+    case(
+        "save and restore round trip",
+        &[
+            "-A -t 10.0.0.1:80 -s mh -b mh-port -p 60 -M 255.255.255.0",
+            "-a -t 10.0.0.1:80 -r 192.168.1.3 -i --tun-type gue --tun-port 6080 --tun-csum",
+            "-a -t 10.0.0.1:80 -r 192.168.1.4 -m -w 7 -x 9 -y 1",
+            "-A -f 6 -6 -p 100 -M 64",
+            "-A -u 10.0.0.2:53 -s sh -b sh-fallback -o",
+            "-A -t [2001:db8::1]:443 -s lc",
+            "-a -t [2001:db8::1]:443 -r [2001:db8::10]:80 -m -w 3",
+            "R:-C|-A -t 10.0.0.1:80 -s mh -p 60 -M 255.255.255.0 -b mh-port|-a -t 10.0.0.1:80 -r 192.168.1.3:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum",
+        ],
+    ),
+];
+
+/// Puts the namespace back as a fresh one: no services, default
+/// timeouts, no daemons; loopback up (masquerading real servers need a
+/// local routing table, which a namespace gets with its first address).
+fn reset() {
+    kipvs_testutil::sh("ip link set lo up");
+    for line in [
+        "-C",
+        "--set 900 120 300",
+        "--stop-daemon master",
+        "--stop-daemon backup",
+    ] {
+        real(line);
+    }
+}
+
+fn args(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+fn stdin_of(line: &str) -> Option<String> {
+    line.strip_prefix("R:").map(|rest| {
+        if rest.is_empty() {
+            String::new()
+        } else {
+            rest.replace('|', "\n") + "\n"
+        }
+    })
+}
+
+fn real(line: &str) -> Output {
+    match stdin_of(line) {
+        Some(input) => run("ipvsadm", &["-R"], &input),
+        None => run("ipvsadm", &args(line), ""),
+    }
+}
+
+fn ours(line: &str) -> Output {
+    let mut a = vec!["ipvsadm"];
+    match stdin_of(line) {
+        Some(input) => {
+            a.push("-R");
+            kipvs(&a, &input)
+        }
+        None => {
+            a.extend(args(line));
+            kipvs(&a, "")
+        }
+    }
+}
+
+fn same(what: &str, expected: &Output, actual: &Output) {
+    assert_same(&format!("{what}: stdout"), &expected.stdout, &actual.stdout);
+    assert_same(&format!("{what}: stderr"), &expected.stderr, &actual.stderr);
+    assert_eq!(expected.code, actual.code, "{what}: exit code");
+}
+
+/// Both tools read the current state with every listing.
+fn reads(when: &str) -> Vec<Output> {
+    READS
+        .iter()
+        .map(|r| {
+            let (e, a) = (real(r), ours(r));
+            same(&format!("{when}, `ipvsadm {r}`"), &e, &a);
+            e
+        })
+        .collect()
+}
+
+fn differential(case: &Case) {
+    reset();
+    let by_real: Vec<Output> = case.lines.iter().map(|l| real(l)).collect();
+    let after_real = reads(&format!("{}: after ipvsadm", case.name));
+    reset();
+    for (line, expected) in case.lines.iter().zip(&by_real) {
+        let actual = ours(line);
+        same(
+            &format!("{}: `ipvsadm {line}`", case.name),
+            expected,
+            &actual,
+        );
+    }
+    let after_ours = reads(&format!("{}: after kipvs", case.name));
+    for (r, (e, a)) in READS.iter().zip(after_real.iter().zip(&after_ours)) {
+        same(&format!("{}: state after both, `{r}`", case.name), e, a);
+    }
+}
+
+#[test]
+fn ipvsadm_differential() {
+    if !private_netns() || !require_ipvs() || !require_tool("ipvsadm") {
+        return;
+    }
+    for case in CASES {
+        differential(case);
+    }
+    let lines: usize = CASES.iter().map(|c| c.lines.len()).sum();
+    eprintln!(
+        "ipvsadm differential: {} cases, {lines} command lines and {} listings, byte-identical",
+        CASES.len(),
+        CASES.len() * READS.len() * 3
+    );
+}
+
+/// An error leaves the table as it was.
+#[test]
+fn ipvsadm_errors_leave_the_table_unchanged() {
+    if !private_netns() || !require_ipvs() || !require_tool("ipvsadm") {
+        return;
+    }
+    reset();
+    for line in [
+        "-A -t 10.0.0.1:80 -s rr",
+        "-a -t 10.0.0.1:80 -r 10.1.1.1 -m",
+    ] {
+        let out = ours(line);
+        assert_eq!(out.code, 0, "{line}: {}", out.stderr);
+    }
+    let before = real("-Sn");
+    for line in [
+        "-A -t 10.0.0.1:80",
+        "-a -t 10.0.0.1:80 -r 10.1.1.1 -m",
+        "-a -t 10.0.0.9:80 -r 10.1.1.1 -m",
+        "-D -t 10.0.0.9:80",
+        "-e -t 10.0.0.1:80 -r 10.1.1.2",
+        "-A -t 10.0.0.2:80 -s nope",
+        "-E -t 10.0.0.1:80 -s nope",
+        "-A -t 10.0.0.2:0",
+        "R:-A -t 10.0.0.1:80|-L --nope",
+    ] {
+        let out = ours(line);
+        assert_ne!(out.code, 0, "{line} should fail");
+        same(&format!("`{line}` leaves -Sn"), &before, &real("-Sn"));
+    }
+}
+
+/// With no IPVS in the kernel, both tools print the same complaint.
+#[test]
+fn ipvsadm_without_ipvs() {
+    if !private_netns() || !require_tool("ipvsadm") {
+        return;
+    }
+    if std::path::Path::new("/proc/net/ip_vs").exists() {
+        return;
+    }
+    for line in ["-Ln", "-h", ""] {
+        same(
+            &format!("`ipvsadm {line}` without IPVS"),
+            &real(line),
+            &ours(line),
+        );
+    }
+}
