@@ -5,4 +5,5 @@
 
 mod ipvsadm;
 mod link;
+mod ipset;
 mod util;

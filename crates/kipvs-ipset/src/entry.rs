@@ -215,7 +215,9 @@ impl Entry {
     pub fn parse(set_type: SetType, family: Family, text: &str) -> Result<Self> {
         let dims = set_type.dims();
         let pieces: Vec<&str> = text.splitn(dims.len(), ',').collect();
-        if pieces.len() < dims.len() {
+        // bitmap:ip,mac learns the MAC from the first packet.
+        let optional_tail = set_type == SetType::BitmapIpMac && pieces.len() == 1;
+        if pieces.len() < dims.len() && !optional_tail {
             let which = ["First", "Second", "Third", "Fourth"][pieces.len().min(3)];
             return Err(bad(
                 text,
@@ -271,37 +273,53 @@ impl Entry {
         Ok(i)
     }
 
+    /// The options in ipset's order as (keyword, value) pairs; `nomatch`
+    /// has no value.
+    pub fn option_fields(&self) -> Vec<(&'static str, Option<String>)> {
+        let mut f = Vec::new();
+        if let Some(t) = self.timeout {
+            f.push(("timeout", Some(t.to_string())));
+        }
+        if self.nomatch {
+            f.push(("nomatch", None));
+        }
+        if let Some(p) = self.packets {
+            f.push(("packets", Some(p.to_string())));
+        }
+        if let Some(b) = self.bytes {
+            f.push(("bytes", Some(b.to_string())));
+        }
+        if let Some(c) = &self.comment {
+            f.push(("comment", Some(format!("\"{c}\""))));
+        }
+        if let Some((mark, mask)) = self.skbmark {
+            let v = if mask == u32::MAX {
+                format!("{mark:#x}")
+            } else {
+                format!("{mark:#x}/{mask:#x}")
+            };
+            f.push(("skbmark", Some(v)));
+        }
+        if let Some((major, minor)) = self.skbprio {
+            f.push(("skbprio", Some(format!("{major:x}:{minor:x}"))));
+        }
+        if let Some(q) = self.skbqueue {
+            f.push(("skbqueue", Some(q.to_string())));
+        }
+        f
+    }
+
     /// The element in ipset's syntax for a set of `set_type`, with its
     /// options, exactly as `ipset list` prints a member.
     pub fn display(&self, set_type: SetType) -> String {
         let mut s = self.elem_text(set_type);
-        if let Some(t) = self.timeout {
-            let _ = write!(s, " timeout {t}");
-        }
-        if let Some(p) = self.packets {
-            let _ = write!(s, " packets {p}");
-        }
-        if let Some(b) = self.bytes {
-            let _ = write!(s, " bytes {b}");
-        }
-        if let Some(c) = &self.comment {
-            let _ = write!(s, " comment \"{c}\"");
-        }
-        if let Some((mark, mask)) = self.skbmark {
-            if mask == u32::MAX {
-                let _ = write!(s, " skbmark {mark:#x}");
-            } else {
-                let _ = write!(s, " skbmark {mark:#x}/{mask:#x}");
+        for (k, v) in self.option_fields() {
+            s.push(' ');
+            s.push_str(k);
+            if let Some(v) = v {
+                s.push(' ');
+                s.push_str(&v);
             }
-        }
-        if let Some((major, minor)) = self.skbprio {
-            let _ = write!(s, " skbprio {major:x}:{minor:x}");
-        }
-        if let Some(q) = self.skbqueue {
-            let _ = write!(s, " skbqueue {q}");
-        }
-        if self.nomatch {
-            s.push_str(" nomatch");
         }
         s
     }
@@ -400,17 +418,24 @@ pub(crate) fn number(s: &str, max: u64) -> Result<u64> {
     }
 }
 
+/// `MARK[/MASK]`, both in hex with `0x`, as ipset's `ipset_parse_skbmark`.
 fn parse_skbmark(s: &str) -> Result<(u32, u32)> {
-    let (mark, mask) = match s.split_once('/') {
-        Some((m, k)) => (m, Some(k)),
-        None => (s, None),
+    let fail = || {
+        bad(
+            s,
+            "Invalid skbmark format, it should be:  MARK/MASK or MARK (see manpage)",
+        )
     };
-    let mark = number(mark, u32::MAX as u64)? as u32;
-    let mask = match mask {
-        Some(k) => number(k, u32::MAX as u64)? as u32,
-        None => u32::MAX,
+    let hex = |x: &str| {
+        x.strip_prefix("0x")
+            .or_else(|| x.strip_prefix("0X"))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .ok_or_else(fail)
     };
-    Ok((mark, mask))
+    match s.split_once('/') {
+        Some((m, k)) => Ok((hex(m)?, hex(k)?)),
+        None => Ok((hex(s)?, u32::MAX)),
+    }
 }
 
 fn parse_skbprio(s: &str) -> Result<(u16, u16)> {
@@ -484,15 +509,18 @@ fn parse_ip(family: Family, dim: Dim, s: &str) -> Result<IpPart> {
     })
 }
 
+/// A port number or service name. ipset reports a failure in three lines
+/// (number, protocol, port); the error keeps the parts: `what` is
+/// `"PROTO port"`, `reason` the first line.
 fn parse_port_number(s: &str, proto: &str) -> Result<u16> {
+    let fail = |reason: String| Error::invalid(format!("{proto} port"), s, reason);
     if let Ok(v) = number(s, 65535) {
         return Ok(v as u16);
     }
-    if s.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad(s, format!("'{s}' is out of range 0-65535")));
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+        return Err(fail(format!("'{s}' is out of range 0-65535")));
     }
-    proto::service_port(s, proto)
-        .ok_or_else(|| bad(s, format!("cannot parse '{s}' as a {proto} port")))
+    proto::service_port(s, proto).ok_or_else(|| fail(format!("'{s}' is invalid as number")))
 }
 
 fn parse_port_range(s: &str, proto: &str) -> Result<(u16, Option<u16>)> {
@@ -519,19 +547,21 @@ fn parse_port(set_type: SetType, s: &str) -> Result<PortPart> {
         None => ("tcp", s),
     };
     let proto = proto::proto_by_name(proto_name)
-        .ok_or_else(|| bad(s, format!("Cannot resolve protocol '{proto_name}'")))?;
+        .ok_or_else(|| bad(s, format!("cannot parse '{proto_name}' as a protocol")))?;
     if proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 {
         let (t, c) = match rest.split_once('/') {
             Some((t, c)) => (number(t, 255)? as u8, number(c, 255)? as u8),
             None => proto::icmp_by_name(proto, rest).ok_or_else(|| {
+                // ipset prints this one without "Syntax error:".
                 let what = if proto == IPPROTO_ICMP {
                     "ICMP"
                 } else {
                     "ICMPv6"
                 };
-                bad(
+                Error::invalid(
+                    "message",
                     s,
-                    format!("Syntax error: cannot parse '{rest}' as a {what} type/code"),
+                    format!("Cannot parse {rest} as an {what} type/code."),
                 )
             })?,
         };
@@ -549,7 +579,13 @@ fn parse_port(set_type: SetType, s: &str) -> Result<PortPart> {
     let (port, to) = if proto::has_ports(proto) {
         parse_port_range(rest, pname)?
     } else {
-        (number(rest, 65535)? as u16, None)
+        let port = number(rest, 65535)? as u16;
+        if port != 0 {
+            let reason =
+                format!("Protocol {proto_name} can be used with pseudo port value 0 only.");
+            return Err(bad(s, reason));
+        }
+        (port, None)
     };
     Ok(PortPart {
         proto: Some(proto),

@@ -410,13 +410,7 @@ impl IpSet {
         entries: &[Entry],
         exist: bool,
     ) -> Result<(), BulkError> {
-        self.bulk(
-            IpsetCmd::Add,
-            name,
-            entries.iter().map(|e| adt::to_attrs(e, 0)),
-            exist,
-            0,
-        )
+        self.bulk(IpsetCmd::Add, name, numbered(entries), exist)
     }
 
     /// Deletes many entries, many per message.
@@ -426,64 +420,59 @@ impl IpSet {
         entries: &[Entry],
         exist: bool,
     ) -> Result<(), BulkError> {
-        self.bulk(
-            IpsetCmd::Del,
-            name,
-            entries.iter().map(|e| adt::to_attrs(e, 0)),
-            exist,
-            0,
-        )
+        self.bulk(IpsetCmd::Del, name, numbered(entries), exist)
     }
 
-    /// Sends `items` (element attributes without a line number) as ADD or
-    /// DEL requests of up to 60 KiB of elements each. Element `i` carries
-    /// `IPSET_ATTR_LINENO` `first_line + i` (or `i + 1` when `first_line`
-    /// is 0): the kernel stops a message at its first refused element and
-    /// names it by that number.
-    pub(crate) fn bulk<I>(
+    /// Sends element attributes (see [`entry_attrs`](crate::entry_attrs)),
+    /// each with its line number, as ADD or DEL requests of up to 60 KiB of
+    /// elements each, in order. The kernel stops a message at its first
+    /// refused element and names it by `IPSET_ATTR_LINENO`; the
+    /// [`BulkError::index`] is that element's position in `items`.
+    /// This is how `ipset restore` is fast.
+    pub fn bulk<I>(
         &mut self,
         cmd: IpsetCmd,
         name: &SetName,
         items: I,
         exist: bool,
-        first_line: u32,
     ) -> Result<(), BulkError>
     where
-        I: IntoIterator<Item = Vec<AdtAttr>>,
+        I: IntoIterator<Item = (u32, Vec<AdtAttr>)>,
     {
-        let base = if first_line == 0 { 1 } else { first_line };
         let flags = if exist { 0 } else { NLM_F_EXCL };
         let mut batch: Vec<Vec<AdtAttr>> = Vec::new();
+        let mut lines: Vec<u32> = Vec::new();
         let mut batch_start = 0usize;
         let mut bytes = 0usize;
-        let mut index = 0usize;
         let mut items = items.into_iter().peekable();
-        while let Some(mut attrs) = items.next() {
-            attrs.push(AdtAttr::LineNo(base + index as u32));
+        while let Some((line, mut attrs)) = items.next() {
+            attrs.push(AdtAttr::LineNo(line));
             bytes += attrs
                 .iter()
                 .map(|a| 4 + ((value_len(a) + 3) & !3))
                 .sum::<usize>()
                 + 4;
             batch.push(attrs);
-            index += 1;
+            lines.push(line);
             if bytes >= BULK_BYTES || items.peek().is_none() {
-                let lineno = base + batch_start as u32;
                 let msg_attrs = vec![
                     CmdAttr::SetName(name.to_string()),
-                    CmdAttr::LineNo(lineno),
+                    CmdAttr::LineNo(lines[0]),
                     CmdAttr::Adt(std::mem::take(&mut batch)),
                 ];
                 let msg = self.msg(cmd, msg_attrs);
                 if let Err(e) = self.sock.request(msg, NLM_F_REQUEST | flags) {
-                    let failed = failed_line(&e).map(|l| l.saturating_sub(base) as usize);
-                    let err = self.explain(e, cmd, Some(name));
+                    let at = failed_line(&e)
+                        .and_then(|l| lines.iter().position(|x| *x == l))
+                        .unwrap_or(0);
+                    let error = self.explain(e, cmd, Some(name));
                     return Err(BulkError {
-                        index: failed.unwrap_or(batch_start),
-                        error: err,
+                        index: batch_start + at,
+                        error,
                     });
                 }
-                batch_start = index;
+                batch_start += lines.len();
+                lines.clear();
                 bytes = 0;
             }
         }
@@ -543,19 +532,13 @@ impl IpSet {
             deleted: extra.len(),
         })
     }
+}
 
-    /// Sends ADD/DEL messages built by the caller (the `ipset restore`
-    /// front end), one request each, in order.
-    pub fn adt_raw(
-        &mut self,
-        cmd: IpsetCmd,
-        name: &SetName,
-        items: Vec<Vec<AdtAttr>>,
-        exist: bool,
-        first_line: u32,
-    ) -> Result<(), BulkError> {
-        self.bulk(cmd, name, items, exist, first_line)
-    }
+fn numbered(entries: &[Entry]) -> impl Iterator<Item = (u32, Vec<AdtAttr>)> + '_ {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u32 + 1, adt::to_attrs(e, 0)))
 }
 
 fn value_len(a: &AdtAttr) -> usize {

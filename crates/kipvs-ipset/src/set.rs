@@ -251,7 +251,10 @@ impl CreateOptions {
                 ("netmask", _)
                     if matches!(
                         set_type,
-                        SetType::HashIp | SetType::BitmapIp | SetType::HashNetNet
+                        SetType::HashIp
+                            | SetType::HashIpPort
+                            | SetType::BitmapIp
+                            | SetType::HashNetNet
                     ) =>
                 {
                     o.netmask = Some(number(arg()?, 128)? as u8);
@@ -398,60 +401,71 @@ impl Set {
         }
     }
 
+    /// The options in ipset's order, as (keyword, value) pairs; flags have
+    /// no value. `ipset list` joins them into its `Header:` line, `-o xml`
+    /// into `<keyword>value</keyword>` elements.
+    pub fn header_fields(&self) -> Vec<(&'static str, Option<String>)> {
+        let o = &self.options;
+        let mut f: Vec<(&'static str, Option<String>)> = Vec::new();
+        if self.set_type.has_family() {
+            f.push(("family", Some(self.family.to_string())));
+        }
+        match o.range {
+            Some(Range::Ip { from, to }) => f.push(("range", Some(format!("{from}-{to}")))),
+            Some(Range::Net { addr, cidr }) => f.push(("range", Some(format!("{addr}/{cidr}")))),
+            Some(Range::Port { from, to }) => f.push(("range", Some(format!("{from}-{to}")))),
+            None => {}
+        }
+        let num = |v: Option<u32>| v.map(|v| Some(v.to_string()));
+        if let Some(v) = num(o.hashsize) {
+            f.push(("hashsize", v));
+        }
+        if let Some(v) = num(o.maxelem) {
+            f.push(("maxelem", v));
+        }
+        if let Some(v) = num(o.size) {
+            f.push(("size", v));
+        }
+        if let Some(v) = o.netmask {
+            f.push(("netmask", Some(v.to_string())));
+        }
+        if let Some(v) = o.markmask {
+            f.push(("markmask", Some(format!("{v:#010x}"))));
+        }
+        if let Some(v) = num(o.timeout) {
+            f.push(("timeout", v));
+        }
+        for (on, word) in [
+            (o.counters, "counters"),
+            (o.comment, "comment"),
+            (o.skbinfo, "skbinfo"),
+        ] {
+            if on {
+                f.push((word, None));
+            }
+        }
+        if let Some(v) = o.bucketsize {
+            f.push(("bucketsize", Some(v.to_string())));
+        }
+        if let Some(v) = o.initval {
+            f.push(("initval", Some(format!("{v:#010x}"))));
+        }
+        f
+    }
+
     /// The options as ipset prints them after the type (the `Header:` line
     /// of `ipset list`, the rest of a `create` line of `ipset save`).
     pub fn header_text(&self) -> String {
-        let o = &self.options;
         let mut s = String::new();
-        if self.set_type.has_family() {
-            let _ = write!(s, "family {} ", self.family);
-        }
-        match o.range {
-            Some(Range::Ip { from, to }) => {
-                let _ = write!(s, "range {from}-{to} ");
+        for (k, v) in self.header_fields() {
+            if !s.is_empty() {
+                s.push(' ');
             }
-            Some(Range::Net { addr, cidr }) => {
-                let _ = write!(s, "range {addr}/{cidr} ");
+            s.push_str(k);
+            if let Some(v) = v {
+                let _ = write!(s, " {v}");
             }
-            Some(Range::Port { from, to }) => {
-                let _ = write!(s, "range {from}-{to} ");
-            }
-            None => {}
         }
-        if let Some(v) = o.hashsize {
-            let _ = write!(s, "hashsize {v} ");
-        }
-        if let Some(v) = o.maxelem {
-            let _ = write!(s, "maxelem {v} ");
-        }
-        if let Some(v) = o.size {
-            let _ = write!(s, "size {v} ");
-        }
-        if let Some(v) = o.netmask {
-            let _ = write!(s, "netmask {v} ");
-        }
-        if let Some(v) = o.markmask {
-            let _ = write!(s, "markmask {v:#010x} ");
-        }
-        if let Some(v) = o.timeout {
-            let _ = write!(s, "timeout {v} ");
-        }
-        if o.counters {
-            s.push_str("counters ");
-        }
-        if o.comment {
-            s.push_str("comment ");
-        }
-        if o.skbinfo {
-            s.push_str("skbinfo ");
-        }
-        if let Some(v) = o.bucketsize {
-            let _ = write!(s, "bucketsize {v} ");
-        }
-        if let Some(v) = o.initval {
-            let _ = write!(s, "initval {v:#010x} ");
-        }
-        s.truncate(s.trim_end().len());
         s
     }
 }

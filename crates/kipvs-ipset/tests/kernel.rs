@@ -1,0 +1,203 @@
+//! The library against the host kernel's ipset, each test in a private
+//! network namespace (root; skipped otherwise).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use kipvs_ipset::{CreateOptions, Entry, Family, IpSet, SetName, SetType};
+use kipvs_testutil::{private_netns, require_tool, run};
+
+fn name(s: &str) -> SetName {
+    s.parse().unwrap()
+}
+
+fn open() -> Option<IpSet> {
+    if !private_netns() {
+        return None;
+    }
+    Some(IpSet::new().expect("ipset is built into this kernel"))
+}
+
+fn tcp(i: u32, port: u16) -> Entry {
+    Entry::ip_port(Ipv4Addr::from(0x0a00_0000 + i), 6, port)
+}
+
+#[test]
+fn protocol_is_negotiated() {
+    let Some(h) = open() else { return };
+    assert!(matches!(h.protocol(), 6 | 7));
+}
+
+#[test]
+fn create_add_test_del_list() {
+    let Some(mut h) = open() else { return };
+    let s = name("KUBE-CLUSTER-IP");
+    let opts = CreateOptions::default()
+        .hashsize(1024)
+        .maxelem(65536)
+        .comment();
+    h.create(&s, SetType::HashIpPort, &opts, false).unwrap();
+    let e = tcp(1, 80).comment("svc");
+    h.add(&s, &e, false).unwrap();
+    let err = h.add(&s, &e, false).unwrap_err();
+    assert_eq!(
+        err.kernel().unwrap().description.as_deref(),
+        Some("Element cannot be added to the set: it's already added")
+    );
+    h.add(&s, &e, true).unwrap();
+    assert!(h.test(&s, &tcp(1, 80)).unwrap());
+    assert!(!h.test(&s, &tcp(1, 81)).unwrap());
+    let sets = h.list(Some(&s)).unwrap();
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0].set_type, SetType::HashIpPort);
+    assert_eq!(sets[0].family, Family::Inet);
+    assert_eq!(sets[0].entries, vec![tcp(1, 80).comment("svc")]);
+    h.del(&s, &tcp(1, 80), false).unwrap();
+    assert!(h.del(&s, &tcp(1, 80), false).is_err());
+    h.del(&s, &tcp(1, 80), true).unwrap();
+    assert!(h.list(Some(&s)).unwrap()[0].entries.is_empty());
+    // The cached kind follows renames.
+    h.rename(&s, &name("other")).unwrap();
+    assert_eq!(h.list_names(None).unwrap(), vec![name("other")]);
+}
+
+#[test]
+fn missing_sets_and_bad_input() {
+    let Some(mut h) = open() else { return };
+    let err = h.destroy(Some(&name("nosuch"))).unwrap_err();
+    assert!(err.is_not_found());
+    assert_eq!(
+        err.kernel().unwrap().description.as_deref(),
+        Some("The set with the given name does not exist")
+    );
+    // Bad input never reaches the kernel, and names the bad value.
+    assert!("a"
+        .repeat(32)
+        .parse::<SetName>()
+        .unwrap_err()
+        .to_string()
+        .contains(&"a".repeat(32)));
+    assert!("hash:nope".parse::<SetType>().is_err());
+    let e = Entry::parse(SetType::HashIpPort, Family::Inet, "1.2.3.4,99999").unwrap_err();
+    assert!(e.to_string().contains("99999"), "{e}");
+    let e = CreateOptions::parse(SetType::BitmapPort, &[]).unwrap_err();
+    assert!(e.to_string().contains("range"), "{e}");
+}
+
+#[test]
+fn bulk_add_many_entries_in_few_messages() {
+    let Some(mut h) = open() else { return };
+    let s = name("bulk");
+    let opts = CreateOptions::default().maxelem(200_000);
+    h.create(&s, SetType::HashIpPort, &opts, false).unwrap();
+    let entries: Vec<Entry> = (0..20_000).map(|i| tcp(i, 80)).collect();
+    h.add_many(&s, &entries, false).unwrap();
+    let set = &h.list(Some(&s)).unwrap()[0];
+    assert_eq!(set.elements, 20_000);
+    assert_eq!(set.entries.len(), 20_000);
+    // A refused element is reported by its position; the ones before it
+    // went in, the ones after it did not.
+    let mut more: Vec<Entry> = (20_000..20_010).map(|i| tcp(i, 80)).collect();
+    more[5] = tcp(3, 80);
+    let err = h.add_many(&s, &more, false).unwrap_err();
+    assert_eq!(err.index, 5);
+    assert_eq!(h.list_headers(Some(&s)).unwrap()[0].elements, 20_005);
+    h.del_many(&s, &entries, false).unwrap();
+    assert_eq!(h.list_headers(Some(&s)).unwrap()[0].elements, 5);
+}
+
+#[test]
+fn replace_swaps_in_a_full_set_and_keeps_options() {
+    let Some(mut h) = open() else { return };
+    let s = name("KUBE-NODE-PORT-TCP");
+    let opts = CreateOptions::default().port_range(0, 65535).comment();
+    h.create(&s, SetType::BitmapPort, &opts, false).unwrap();
+    h.add(&s, &Entry::port(1), false).unwrap();
+    let want: Vec<Entry> = (30000..30100).map(Entry::port).collect();
+    h.replace(&s, &want).unwrap();
+    let sets = h.list(None).unwrap();
+    assert_eq!(sets.len(), 1, "the temporary set is gone");
+    assert_eq!(sets[0].name, s);
+    assert!(sets[0].options.comment);
+    assert_eq!(sets[0].entries, want);
+}
+
+#[test]
+fn sync_touches_only_the_difference() {
+    let Some(mut h) = open() else { return };
+    let s = name("KUBE-6-CLUSTER-IP");
+    let opts = CreateOptions::default().family(Family::Inet6);
+    h.create(&s, SetType::HashIpPort, &opts, false).unwrap();
+    let e = |i: u16| Entry::ip_port(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i), 17, 53);
+    h.add_many(&s, &[e(1), e(2), e(3)], false).unwrap();
+    let stats = h.sync(&s, &[e(2), e(3), e(4), e(5)]).unwrap();
+    assert_eq!((stats.added, stats.deleted), (2, 1));
+    let again = h.sync(&s, &[e(2), e(3), e(4), e(5)]).unwrap();
+    assert_eq!((again.added, again.deleted), (0, 0));
+    let mut got = h.list(Some(&s)).unwrap().remove(0).entries;
+    got.sort_by_key(|x| format!("{x:?}"));
+    let mut want = vec![e(2), e(3), e(4), e(5)];
+    want.sort_by_key(|x| format!("{x:?}"));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn referenced_set_refuses_destroy() {
+    if !private_netns() || !require_tool("iptables-legacy") {
+        return;
+    }
+    let mut h = IpSet::new().unwrap();
+    let s = name("X");
+    h.create(&s, SetType::HashIp, &CreateOptions::default(), false)
+        .unwrap();
+    let rule = [
+        "-A",
+        "INPUT",
+        "-m",
+        "set",
+        "--match-set",
+        "X",
+        "src",
+        "-j",
+        "ACCEPT",
+    ];
+    assert_eq!(run("iptables-legacy", &rule, "").code, 0);
+    let err = h.destroy(Some(&s)).unwrap_err();
+    assert_eq!(
+        err.kernel().unwrap().description.as_deref(),
+        Some("Set cannot be destroyed: it is in use by a kernel component")
+    );
+    assert_eq!(h.list_headers(Some(&s)).unwrap()[0].references, 1);
+    // Replacing a referenced set works: rules follow the name.
+    h.replace(&s, &[Entry::ip(Ipv4Addr::new(1, 2, 3, 4))])
+        .unwrap();
+    assert_eq!(h.list(Some(&s)).unwrap()[0].references, 1);
+}
+
+#[test]
+fn every_type_this_kernel_offers() {
+    let Some(mut h) = open() else { return };
+    for (i, t) in SetType::ALL.iter().enumerate() {
+        let s = name(&format!("t{i}"));
+        let mut o = CreateOptions::default();
+        let words: Vec<&str> = match t {
+            SetType::BitmapPort => vec!["range", "0-100"],
+            SetType::BitmapIp | SetType::BitmapIpMac => vec!["range", "10.0.0.0/24"],
+            _ => vec![],
+        };
+        if !words.is_empty() {
+            o = CreateOptions::parse(*t, &words).unwrap();
+        }
+        match h.create(&s, *t, &o, false) {
+            Ok(()) => {
+                let set = &h.list(Some(&s)).unwrap()[0];
+                assert_eq!(set.set_type, *t);
+            }
+            // Types this kernel lacks (hash:mac, hash:ip,mark, ...).
+            Err(e) => assert_eq!(
+                e.errno(),
+                Some(kipvs_ipset::wire::IPSET_ERR_FIND_TYPE),
+                "{t}: {e}"
+            ),
+        }
+    }
+}
