@@ -368,3 +368,39 @@ fn thousands_of_refusals_are_each_reported() {
         .all(|f| f.address.ip.is_ipv6() && f.action == Action::Add));
     assert_eq!(links.addresses(&dev).unwrap().len(), 3000);
 }
+
+#[test]
+fn sync_leaves_the_link_local_address_alone() {
+    if !private_netns() {
+        return;
+    }
+    // An up link gets an IPv6 link-local address from the kernel (a dummy
+    // does too, if someone brings kube-ipvs0 up); it is the link's own.
+    let dev = veth();
+    sh("ip link set v1 up && ip link set v0 up");
+    let mut links = Links::new().unwrap();
+    let mut link_local = || {
+        links
+            .addresses(&dev)
+            .unwrap()
+            .into_iter()
+            .find(|a| a.to_string().starts_with("fe80:"))
+    };
+    let mut found = link_local();
+    for _ in 0..50 {
+        if found.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        found = link_local();
+    }
+    let found = found.expect("the kernel adds a link-local address on up");
+    let r = links
+        .sync_addresses(&dev, addrs(&["10.0.0.1", "fd00::1"]))
+        .unwrap();
+    assert_eq!(r.added.len(), 2);
+    assert!(r.removed.is_empty() && r.kept.is_empty(), "{r:?}");
+    let r = links.sync_addresses(&dev, Vec::<Address>::new()).unwrap();
+    assert_eq!(strings(&r.removed), ["10.0.0.1/32", "fd00::1/128"]);
+    assert_eq!(links.addresses(&dev).unwrap(), [found]);
+}
