@@ -2,6 +2,7 @@
 //! `Command` (flattened into the top level) with `run(&Global) -> Result<i32>`.
 
 pub mod cleanup;
+pub mod doctor;
 pub mod ipset;
 pub mod ipvs;
 pub mod link;
