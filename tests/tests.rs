@@ -7,3 +7,4 @@ mod ipvsadm;
 mod link;
 mod ipset;
 mod util;
+mod cleanup;

@@ -48,6 +48,9 @@ pub enum Backup {
         /// The tables the clean-up touched.
         tables: Vec<String>,
     },
+    /// IPVS mode's kernel objects: ipsets, IPVS services, `kube-ipvs0`
+    /// (see [`crate::kernel_backup`]).
+    Kernel,
     /// An nftables table listing.
     Nft {
         /// `ip` or `ip6`.
@@ -64,6 +67,7 @@ impl Backup {
                 format!("{MAGIC}{backend} tables {}", tables.join(","))
             }
             Backup::Nft { family, name } => format!("{MAGIC}nft table {family} {name}"),
+            Backup::Kernel => format!("{MAGIC}kernel"),
         }
     }
 
@@ -71,11 +75,15 @@ impl Backup {
         match self {
             Backup::Iptables { backend, .. } => backend.slug(),
             Backup::Nft { family, name } => format!("nft-{family}-{name}"),
+            Backup::Kernel => "kernel".to_owned(),
         }
     }
 
     fn parse_header(line: &str) -> Option<Backup> {
         let rest = line.strip_prefix(MAGIC)?;
+        if rest == "kernel" {
+            return Some(Backup::Kernel);
+        }
         if let Some(t) = rest.strip_prefix("nft table ") {
             let (family, name) = t.split_once(' ')?;
             return Some(Backup::Nft {
@@ -102,10 +110,10 @@ pub fn write(dir: &Path, what: &Backup, content: &str) -> Result<PathBuf> {
     };
     fs::create_dir_all(dir).map_err(|e| fail(dir, "cannot create the directory", e))?;
     static SEQ: AtomicU32 = AtomicU32::new(0);
-    let ext = if matches!(what, Backup::Nft { .. }) {
-        "nft"
-    } else {
-        "rules"
+    let ext = match what {
+        Backup::Nft { .. } => "nft",
+        Backup::Kernel => "kernel",
+        Backup::Iptables { .. } => "rules",
     };
     let name = format!(
         "kipvs-cleanup-{}-{}-{}-{}.{ext}",
@@ -182,6 +190,7 @@ pub fn restore(netns: &NetNs, path: &Path) -> Result<Backup> {
                 .collect();
             nft::restore(netns, family, name, &listing)?;
         }
+        Backup::Kernel => crate::kernel_backup::restore(netns, &text)?,
     }
     Ok(what)
 }
@@ -249,6 +258,7 @@ mod tests {
                 family: "ip".into(),
                 name: "kube-proxy".into(),
             },
+            Backup::Kernel,
         ] {
             assert_eq!(Backup::parse_header(&b.header()), Some(b));
         }

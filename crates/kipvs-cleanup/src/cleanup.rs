@@ -1,12 +1,17 @@
 //! The clean-up itself: read every backend, plan, back up, apply.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+};
 
 use kipvs_netlink::NetNs;
 
 use crate::{
     backend::Backend,
     backup::{self, Backup},
+    kernel::{self, KernelPlan},
+    kernel_backup,
     kube::Mode,
     nft::{self, NftTable},
     plan::{self, Plan},
@@ -44,6 +49,10 @@ impl Target {
     fn nftables(self) -> bool {
         matches!(self, Target::NftablesMode | Target::All)
     }
+
+    fn kernel(self) -> bool {
+        matches!(self, Target::IpvsMode | Target::All)
+    }
 }
 
 /// The plan for one iptables backend.
@@ -64,6 +73,8 @@ pub struct Report {
     pub iptables: Vec<BackendPlan>,
     /// The nftables tables to remove.
     pub nftables: Vec<NftTable>,
+    /// The IPVS services, `kube-ipvs0` and ipsets to remove (IPVS mode).
+    pub kernel: Option<KernelPlan>,
     /// Parts that could not be looked at, and why (a tool not installed).
     pub skipped: Vec<String>,
     /// Backup files written before the first change.
@@ -76,7 +87,9 @@ pub struct Report {
 impl Report {
     /// True when there was nothing to remove.
     pub fn is_empty(&self) -> bool {
-        self.iptables.is_empty() && self.nftables.is_empty()
+        self.iptables.is_empty()
+            && self.nftables.is_empty()
+            && self.kernel.as_ref().map_or(true, KernelPlan::is_empty)
     }
 
     /// The plan as unified diffs, per backend and table.
@@ -88,6 +101,9 @@ impl Report {
         for t in &self.nftables {
             out.push_str(&t.diff());
         }
+        if let Some(k) = &self.kernel {
+            out.push_str(&k.to_string());
+        }
         out
     }
 
@@ -97,12 +113,12 @@ impl Report {
         for bp in &self.iptables {
             for tp in &bp.plan.tables {
                 lines.push(format!(
-                    "{} {}: {} rules in kept chains, {} chains with {} rules",
+                    "{} {}: remove {} chains (with their {} rules) and {} rules from chains that stay",
                     bp.backend,
                     tp.table,
-                    tp.rules.len(),
                     tp.chains.len(),
-                    tp.rules_in_chains
+                    tp.rules_in_chains,
+                    tp.rules.len(),
                 ));
             }
             for p in &bp.plan.pinned {
@@ -113,7 +129,26 @@ impl Report {
             }
         }
         for t in &self.nftables {
-            lines.push(format!("nft: table {}", t.spec()));
+            lines.push(format!("nft: remove table {}", t.spec()));
+        }
+        if let Some(k) = self.kernel.as_ref().filter(|k| !k.is_empty()) {
+            lines.push(format!(
+                "kernel: remove {} IPVS services, {}{} ipsets",
+                k.services.len(),
+                if k.link {
+                    "kube-ipvs0 and its addresses, "
+                } else {
+                    ""
+                },
+                k.sets.len()
+            ));
+        }
+        if let Some(k) = &self.kernel {
+            for s in &k.sets_kept {
+                lines.push(format!(
+                    "kernel: kept ipset {s}: a rule that stays matches it"
+                ));
+            }
         }
         lines
     }
@@ -182,10 +217,13 @@ impl Cleanup {
             target: self.target,
             iptables: Vec::new(),
             nftables: Vec::new(),
+            kernel: None,
             skipped: Vec::new(),
             backups: Vec::new(),
             applied: false,
         };
+        // Sets matched by rules that stay, in any backend: never destroyed.
+        let mut sets_in_use = BTreeSet::new();
         if !self.target.modes().is_empty() {
             let backends = self
                 .backends
@@ -198,9 +236,11 @@ impl Cleanup {
                 }
                 let rs = backend.save(&self.netns)?;
                 if !plan::has_kube_state(&rs) {
+                    sets_in_use.extend(plan::match_sets(&rs));
                     continue;
                 }
                 let plan = Plan::new(rs, self.target.modes());
+                sets_in_use.extend(plan.sets_in_use.iter().cloned());
                 if !plan.is_empty() {
                     report.iptables.push(BackendPlan { backend, plan });
                 }
@@ -217,16 +257,37 @@ impl Cleanup {
                 report.skipped.push("nftables: nft is not installed".into());
             }
         }
+        if self.target.kernel() {
+            let k = kernel::plan(&self.netns, &sets_in_use)?;
+            report.skipped.extend(k.skipped.iter().cloned());
+            report.kernel = Some(k);
+        }
         Ok(report)
     }
 
-    /// Plans, then (unless a dry run) backs up every backend it will touch
-    /// and applies the plan: one `iptables-restore --noflush` transaction
-    /// per table, one `nft delete table` per table.
+    /// Plans, then (unless a dry run) [backs up](Cleanup::backup) every
+    /// part it will touch and [applies](Cleanup::apply) the plan.
     pub fn run(&self) -> Result<Report> {
         let mut report = self.plan()?;
         if self.dry_run || report.is_empty() {
             return Ok(report);
+        }
+        self.backup(&mut report)?;
+        self.apply(&mut report)?;
+        Ok(report)
+    }
+
+    /// Writes a backup of each backend and table the plan touches (the
+    /// backend's full `iptables-save -c` output; `nft list table`), each
+    /// flushed to disk, and records their paths in the report.
+    pub fn backup(&self, report: &mut Report) -> Result<()> {
+        // The kernel backup first: the iptables rules it backs up match on
+        // its ipsets, so it must be restored before them.
+        if let Some(k) = report.kernel.as_ref().filter(|k| !k.is_empty()) {
+            let text = kernel_backup::save(&self.netns, k)?;
+            report
+                .backups
+                .push(backup::write(&self.backup_dir, &Backup::Kernel, &text)?);
         }
         for bp in &report.iptables {
             let what = Backup::Iptables {
@@ -245,6 +306,22 @@ impl Cleanup {
                 .backups
                 .push(backup::write(&self.backup_dir, &what, &t.listing)?);
         }
+        Ok(())
+    }
+
+    /// Applies a plan: one `iptables-restore --noflush` transaction per
+    /// table of each backend, one `nft delete table` per table. Refuses to
+    /// run before [`Cleanup::backup`] has written the backups.
+    pub fn apply(&self, report: &mut Report) -> Result<()> {
+        let needed = report.iptables.len()
+            + report.nftables.len()
+            + usize::from(report.kernel.as_ref().is_some_and(|k| !k.is_empty()));
+        if report.backups.len() < needed {
+            return Err(crate::Error::backup(
+                &self.backup_dir,
+                "no backup written yet: call Cleanup::backup before Cleanup::apply",
+            ));
+        }
         for bp in &report.iptables {
             for script in bp.plan.restore_scripts() {
                 bp.backend
@@ -254,7 +331,11 @@ impl Cleanup {
         for t in &report.nftables {
             nft::delete(&self.netns, t)?;
         }
+        // After the iptables rules: a set a rule matches cannot be destroyed.
+        if let Some(k) = &report.kernel {
+            kernel::apply(&self.netns, k)?;
+        }
         report.applied = true;
-        Ok(report)
+        Ok(())
     }
 }

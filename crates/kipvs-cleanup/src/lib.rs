@@ -11,6 +11,7 @@
 //!   `iptables-restore --noflush` transactions that remove them;
 //! - [`backend`]: iptables-legacy and iptables-nft, IPv4 and IPv6;
 //! - [`nft`]: nftables mode's `kube-proxy` tables;
+//! - [`kernel`]: IPVS mode's services, `kube-ipvs0` and ipsets;
 //! - [`backup`]: backups written before any change, and restoring them;
 //! - [`Cleanup`]: all of it, in a network namespace of choice.
 #![deny(missing_docs)]
@@ -22,6 +23,8 @@ mod cleanup;
 mod diff;
 mod error;
 mod exec;
+pub mod kernel;
+pub mod kernel_backup;
 pub mod kube;
 pub mod nft;
 pub mod plan;

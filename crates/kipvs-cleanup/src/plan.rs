@@ -189,7 +189,12 @@ impl Plan {
             // Line 1 of the table's text is `*name`, then its lines, then COMMIT,
             // so the hunks' line numbers are those of the table's text.
             let text: Vec<&str> = std::iter::once(table.header())
-                .chain(table.lines.iter().map(Line::text))
+                .chain(table.lines.iter().map(|l| match l {
+                    // Counters (`iptables-save -c`) change every second:
+                    // noise in a plan.
+                    Line::Rule(r) => r.without_counters(),
+                    l => l.text(),
+                }))
                 .chain(std::iter::once(table.commit()))
                 .collect();
             let removed: BTreeSet<usize> = tp.removed_lines.iter().map(|i| i + 1).collect();
@@ -214,6 +219,16 @@ pub fn mode_present(rs: &Ruleset, mode: Mode) -> bool {
                 kube::origin(&t.name, r, kube::chain_class(&t.name, &r.chain)) == Origin::Mode(mode)
             })
     })
+}
+
+/// Every ipset a rule of `rs` matches on.
+pub fn match_sets(rs: &Ruleset) -> BTreeSet<String> {
+    rs.tables()
+        .flat_map(|t| {
+            t.rules()
+                .flat_map(|(_, r)| r.match_sets().map(str::to_owned))
+        })
+        .collect()
 }
 
 /// True when `rs` holds any kube-proxy chain.
@@ -250,20 +265,32 @@ fn plan_table(
             (i, gone)
         })
         .collect();
-    // A kept rule jumping into a doomed chain keeps that chain, whole.
+    // A kept rule jumping into a doomed chain keeps that chain, whole. A
+    // rule that is not kube-proxy's (or sits in a chain kept that way)
+    // jumping into a shared chain keeps that chain whole too: the rule
+    // relies on what the chain does today. kube-proxy's own kept jumps into
+    // a shared chain only keep the chain, cleaned of the old mode's rules.
+    let mut pinned: BTreeSet<&str> = BTreeSet::new();
     loop {
         let mut pin = None;
         for (i, r) in table.rules() {
             if doomed.contains(r.chain.as_str()) || removed[&i] {
                 continue;
             }
-            if let Some(t) = r.target().filter(|t| doomed.contains(t)) {
+            let Some(t) = r.target() else { continue };
+            let relied_on = pinned.contains(r.chain.as_str())
+                || kube::origin(&table.name, r, class(&r.chain)) == Origin::Foreign;
+            let partly_removed = class(t) == Some(ChainClass::Shared)
+                && !pinned.contains(t)
+                && table.rules().any(|(j, x)| x.chain == t && removed[&j]);
+            if doomed.contains(t) || (relied_on && partly_removed) {
                 pin = Some((t, r.without_counters().to_owned()));
                 break;
             }
         }
         let Some((chain, by)) = pin else { break };
         doomed.remove(chain);
+        pinned.insert(chain);
         for (i, r) in table.rules() {
             if r.chain == chain {
                 removed.insert(i, false);
@@ -317,4 +344,104 @@ fn plan_table(
         }
     }
     tp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NODE: &str = "*nat
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-SEP-A - [0:0]
+:KUBE-SEP-B - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-A - [0:0]
+:KUBE-SVC-B - [0:0]
+:MINE - [0:0]
+-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES
+-A OUTPUT -d 10.1.2.3/32 -j MINE
+-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+-A KUBE-SEP-A -s 10.244.0.2/32 -j KUBE-MARK-MASQ
+-A KUBE-SEP-A -p tcp -m tcp -j DNAT --to-destination 10.244.0.2:80
+-A KUBE-SEP-B -p tcp -m tcp -j DNAT --to-destination 10.244.0.3:80
+-A KUBE-SERVICES -d 10.96.0.5/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-A
+-A KUBE-SERVICES -d 10.96.0.6/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-B
+-A KUBE-SVC-A -j KUBE-SEP-A
+-A KUBE-SVC-B -j KUBE-SEP-B
+-A MINE -j KUBE-SVC-A
+COMMIT
+";
+
+    fn plan(text: &str, modes: &[Mode]) -> Plan {
+        Plan::new(Ruleset::parse(text).unwrap(), modes)
+    }
+
+    #[test]
+    fn a_foreign_jump_keeps_the_chain_and_what_it_needs() {
+        let p = plan(NODE, &[Mode::Iptables]);
+        let after = p.after().to_string();
+        // MINE -> KUBE-SVC-A -> KUBE-SEP-A -> KUBE-MARK-MASQ all stay whole.
+        for kept in [
+            ":KUBE-SVC-A",
+            ":KUBE-SEP-A",
+            ":KUBE-MARK-MASQ",
+            "-A KUBE-SEP-A -s 10.244.0.2/32 -j KUBE-MARK-MASQ",
+            "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000",
+            "-A MINE -j KUBE-SVC-A",
+        ] {
+            assert!(after.contains(kept), "{kept} missing:\n{after}");
+        }
+        // The rest of iptables mode goes: KUBE-SVC-B, its endpoint, the
+        // service jumps, KUBE-SERVICES and the jump into it.
+        for gone in [
+            ":KUBE-SVC-B",
+            ":KUBE-SEP-B",
+            ":KUBE-SERVICES",
+            "kubernetes service portals",
+        ] {
+            assert!(!after.contains(gone), "{gone} left:\n{after}");
+        }
+        let pinned: Vec<&str> = p.pinned.iter().map(|p| p.chain.as_str()).collect();
+        assert_eq!(pinned, ["KUBE-SVC-A", "KUBE-SEP-A", "KUBE-MARK-MASQ"]);
+        assert_eq!(p.pinned[0].by, "-A MINE -j KUBE-SVC-A");
+    }
+
+    #[test]
+    fn without_the_foreign_jump_everything_goes() {
+        let text = NODE.replace("-A MINE -j KUBE-SVC-A\n", "");
+        let p = plan(&text, &[Mode::Iptables]);
+        assert!(p.pinned.is_empty());
+        let after = p.after().to_string();
+        assert!(!after.contains("KUBE-"), "{after}");
+        assert!(after.contains(":MINE - [0:0]\n-A OUTPUT -d 10.1.2.3/32 -j MINE\n"));
+    }
+
+    #[test]
+    fn a_foreign_jump_into_a_shared_chain_keeps_it_whole() {
+        let text = NODE.replace(
+            "-A OUTPUT -d 10.1.2.3/32 -j MINE\n",
+            "-A OUTPUT -d 10.1.2.3/32 -j MINE\n-A OUTPUT -j KUBE-SERVICES\n",
+        );
+        let p = plan(&text, &[Mode::Iptables]);
+        let chains: Vec<&str> = p.pinned.iter().map(|p| p.chain.as_str()).collect();
+        assert!(
+            chains.contains(&"KUBE-SERVICES") && chains.contains(&"KUBE-SVC-B"),
+            "{chains:?}"
+        );
+        // KUBE-SERVICES stays with its rules and the chains they jump to.
+        let after = p.after().to_string();
+        assert!(
+            after.contains("-A KUBE-SERVICES -d 10.96.0.6/32"),
+            "{after}"
+        );
+    }
+
+    #[test]
+    fn empty_plan_for_a_node_without_kube_proxy() {
+        let text = "*filter\n:INPUT ACCEPT [0:0]\n:KUBE-FIREWALL - [0:0]\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n";
+        assert!(plan(text, &[Mode::Iptables, Mode::Ipvs]).is_empty());
+        assert!(!has_kube_state(&Ruleset::parse(text).unwrap()));
+    }
 }
