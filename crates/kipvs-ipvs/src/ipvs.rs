@@ -1,6 +1,6 @@
 //! The handle that talks to the kernel.
 
-use std::net::IpAddr;
+use std::{collections::HashSet, net::IpAddr};
 
 use kipvs_netlink::{
     core::{DecodeError, NLM_F_REQUEST},
@@ -38,11 +38,8 @@ impl Ipvs {
 
     /// Connects to IPVS in `netns`; the calling thread stays where it is.
     pub fn new_in(netns: &NetNs) -> Result<Ipvs> {
-        Self::with_socket(Socket::new_in(
-            NETLINK_GENERIC,
-            SocketOptions::default(),
-            netns,
-        )?)
+        let sock = Socket::new_in(NETLINK_GENERIC, SocketOptions::default(), netns)?;
+        Self::with_socket(sock)
     }
 
     /// Connects over `sock`, a `NETLINK_GENERIC` socket opened with the
@@ -106,11 +103,24 @@ impl Ipvs {
     }
 
     /// Every virtual service, in the kernel's order, with one dump.
+    ///
+    /// The kernel keeps one service table for every namespace and resumes
+    /// a dump by its position there (`ip_vs_genl_dump_services`), so a dump
+    /// that takes several chunks while any namespace adds or deletes
+    /// services may repeat a service (dropped here) or miss one.
     pub fn services(&mut self) -> Result<Vec<Service>> {
         let replies = self.dump(IpvsMessage::new(IpvsCmd::GetService, vec![]), || {
             "listing services".into()
         })?;
-        replies.iter().map(service_of).collect()
+        let mut seen = HashSet::with_capacity(replies.len());
+        let mut out = Vec::with_capacity(replies.len());
+        for m in &replies {
+            let svc = service_of(m)?;
+            if seen.insert(svc.key) {
+                out.push(svc);
+            }
+        }
+        Ok(out)
     }
 
     /// One virtual service; `ESRCH` ([`Error::is_not_found`]) when there is
@@ -145,10 +155,7 @@ impl Ipvs {
     /// The real servers of a service, with one dump. A service that does
     /// not exist has none (the kernel's dump is then empty).
     pub fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<Destination>> {
-        let replies = self.dump(dest_dump(key), || {
-            format!("listing the real servers of service {key}")
-        })?;
-        replies.iter().map(|m| dest_of(m, key)).collect()
+        dump_dests(&mut self.sock, self.family, key)
     }
 
     /// Adds a real server (`ipvsadm -a`).
@@ -166,26 +173,28 @@ impl Ipvs {
         self.change(Op::DeleteDestination(*key, addr, port))
     }
 
-    /// Every service with its real servers: one service dump, then the
-    /// real-server dumps, pipelined many to a `sendmsg`.
+    /// Every service with its real servers: one service dump, then one
+    /// real-server dump per service (IPVS has no command that dumps both).
     pub fn table(&mut self) -> Result<Vec<(Service, Vec<Destination>)>> {
         let services = self.services()?;
-        let dests = self.destinations_of(services.iter().map(|s| &s.key))?;
+        let keys: Vec<ServiceKey> = services.iter().map(|s| s.key).collect();
+        let dests = self.destinations_of(&keys)?;
         Ok(services.into_iter().zip(dests).collect())
     }
 
-    /// The real servers of each of `keys`, in order, with the dumps
-    /// pipelined: a service deleted meanwhile has none.
-    pub fn destinations_of<'a, I>(&mut self, keys: I) -> Result<Vec<Vec<Destination>>>
-    where
-        I: IntoIterator<Item = &'a ServiceKey>,
-    {
-        let keys: Vec<&ServiceKey> = keys.into_iter().collect();
-        let mut out = vec![Vec::new(); keys.len()];
-        for (i, key) in keys.iter().enumerate() {
-            out[i] = self.destinations(key)?;
-        }
-        Ok(out)
+    /// The real servers of each of `keys`, in order; a service deleted
+    /// meanwhile has none.
+    ///
+    /// One dump after another on this socket: the kernel runs one dump at
+    /// a time per socket and finishes each only on a later `recvmsg`, so
+    /// dump requests cannot share a `sendmsg` (a second one gets `EBUSY`);
+    /// and it holds one global mutex while dumping, so dumping over several
+    /// sockets at once was measured slower, not faster.
+    pub fn destinations_of(&mut self, keys: &[ServiceKey]) -> Result<Vec<Vec<Destination>>> {
+        let family = self.family;
+        keys.iter()
+            .map(|k| dump_dests(&mut self.sock, family, k))
+            .collect()
     }
 
     /// Deletes every virtual service (`ipvsadm -C`).
@@ -257,6 +266,19 @@ impl Ipvs {
         }
         Ok(errors)
     }
+}
+
+/// The real servers of `key`, dumped over `sock`.
+fn dump_dests(sock: &mut Socket, family: u16, key: &ServiceKey) -> Result<Vec<Destination>> {
+    let mut msg = GenlMessage::from_payload(dest_dump(key));
+    msg.set_resolved_family_id(family);
+    let mut out = Vec::new();
+    sock.dump_with(msg, |m: Message| {
+        out.push(dest_of(&m.payload, key)?);
+        Ok(())
+    })
+    .map_err(|e| with_context(e, || format!("listing the real servers of service {key}")))?;
+    Ok(out)
 }
 
 /// Puts `what` on a kernel error as its context.
