@@ -102,9 +102,15 @@ impl Error {
         self.errno() == Some(nix::libc::EEXIST)
     }
 
-    /// The object does not exist (`ENOENT`, or `ESRCH` as IPVS says it).
+    /// The object does not exist (`ENOENT`; `ESRCH` as IPVS says it;
+    /// `ENODEV` for a link; `EADDRNOTAVAIL` for an address).
     pub fn is_not_found(&self) -> bool {
-        matches!(self.errno(), Some(nix::libc::ENOENT | nix::libc::ESRCH))
+        matches!(
+            self.errno(),
+            Some(
+                nix::libc::ENOENT | nix::libc::ESRCH | nix::libc::ENODEV | nix::libc::EADDRNOTAVAIL
+            )
+        )
     }
 
     /// The caller lacks `CAP_NET_ADMIN` (`EPERM`).
@@ -198,12 +204,18 @@ impl KernelError {
         }
     }
 
-    /// The system's text for the errno, as `strerror(3)` gives it.
+    /// The system's text for the errno, as the C library's `strerror(3)`
+    /// gives it (the text ipvsadm and ipset print).
     pub fn strerror(&self) -> String {
         if self.errno > 4095 {
             return format!("Unknown error {}", self.errno);
         }
-        nix::errno::Errno::from_raw(self.errno).desc().to_string()
+        // std renders "TEXT (os error N)" from strerror_r.
+        let text = io::Error::from_raw_os_error(self.errno).to_string();
+        match text.rfind(" (os error ") {
+            Some(at) => text[..at].to_owned(),
+            None => text,
+        }
     }
 }
 
@@ -241,6 +253,12 @@ mod tests {
             "File exists (errno 17): Attribute failed policy validation"
         );
         assert!(Error::from(e).is_exists());
+    }
+
+    #[test]
+    fn strerror_is_the_c_library_text() {
+        assert_eq!(KernelError::new(95).strerror(), "Operation not supported");
+        assert_eq!(KernelError::new(3).strerror(), "No such process");
     }
 
     #[test]

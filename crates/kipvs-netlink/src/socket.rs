@@ -131,6 +131,13 @@ impl Socket {
             // Without CAP_NET_ADMIN, rmem_max caps this silently.
             let _ = setsockopt(&sock, sockopt::RcvBuf, &size);
         }
+        let mut options = options;
+        if let Ok(got) = sock.get_rx_buf_sz() {
+            // The kernel charges about 1 KiB per queued error: a batch may not
+            // have more requests in flight than the buffer can report on, or
+            // failures would be lost to ENOBUFS.
+            options.batch_messages = options.batch_messages.clamp(1, (got / 1024).max(1));
+        }
         if let Some(t) = options.timeout {
             setsockopt(
                 &sock,
