@@ -50,6 +50,8 @@ enum Command {
     Link(native::link::Command),
     #[command(flatten)]
     Cleanup(native::cleanup::Command),
+    #[command(flatten)]
+    Sync(native::sync::Command),
     /// Report what IPVS mode needs from this node (read only): IPVS, schedulers,
     /// ipset, kube-ipvs0, sysctls, stale kube-proxy state of each mode.
     Doctor(native::doctor::Args),
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
         Command::Ipset(c) => c.run(&global),
         Command::Link(c) => c.run(&global),
         Command::Cleanup(c) => c.run(&global),
+        Command::Sync(c) => c.run(&global),
         Command::Doctor(a) => a.run(&global),
         Command::Ipvsadm { mut args } => {
             args.insert(0, "ipvsadm".into());

@@ -40,12 +40,10 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<Counts> {
     if bins.is_empty() {
         bail!("no test binaries were built");
     }
-    // Integration tests of kipvs-cli run CARGO_BIN_EXE_kipvs; cargo built
-    // it with them, but say so when it is missing rather than fail oddly.
-    let kipvs = ws.target.join("debug/kipvs");
-    if !kipvs.exists() {
-        ws.build_kipvs(false)?;
-    }
+    // Integration tests run CARGO_BIN_EXE_kipvs, which cargo builds with
+    // them; build it anyway so a `-p` selection never runs a stale binary
+    // (a no-op when it is up to date).
+    let kipvs = ws.build_kipvs(false)?;
     let marker = format!("KIPVS-TEST-{:x}", std::process::id());
     let script = runner_script(&marker, &bins, opts);
     let mut run = vm::Run::new(script, &ws.root);

@@ -6,3 +6,4 @@ pub mod doctor;
 pub mod ipset;
 pub mod ipvs;
 pub mod link;
+pub mod sync;
