@@ -11,7 +11,10 @@ use kipvs_ipvs::{Destination, Ipvs, Service, ServiceKey};
 use kipvs_link::{Address, IfName, Links};
 use kipvs_netlink::NetNs;
 
-use crate::{Desired, Result};
+use crate::{
+    plan::{clean_dest, clean_service},
+    Desired, DesiredAddresses, DesiredService, DesiredSet, Result,
+};
 
 /// A real server's identity within its service.
 pub type DestKey = (IpAddr, u16);
@@ -122,6 +125,53 @@ impl Kernel {
         Ok(o)
     }
 
+    /// The live state as a desired state (`kipvs dump`): every service
+    /// with its real servers (none without IPVS in the kernel), every set
+    /// with its entries, and the addresses of `interface` if it exists.
+    /// Applied to an empty node, it makes the same state again.
+    pub fn dump(&mut self, interface: &IfName) -> Result<Desired> {
+        let services = match self.read_services() {
+            Ok(s) => Some(
+                s.into_values()
+                    .map(|o| DesiredService {
+                        service: clean_service(&o.service),
+                        destinations: o.destinations.values().map(clean_dest).collect(),
+                    })
+                    .collect(),
+            ),
+            Err(crate::Error::Kernel(kipvs_netlink::Error::FamilyNotFound { .. })) => None,
+            Err(e) => return Err(e),
+        };
+        let sets = self
+            .ipset()?
+            .save(None)?
+            .into_iter()
+            .map(|mut s| {
+                // Hash order depends on the seed: sorted, a dump of the same
+                // state reads the same.
+                s.entries.sort_by(|a, b| a.parts.cmp(&b.parts));
+                let mut options = s.options;
+                options.initval = None;
+                DesiredSet {
+                    name: s.name,
+                    set_type: s.set_type,
+                    options,
+                    entries: s.entries,
+                }
+            })
+            .collect();
+        let a = self.read_addresses(interface)?;
+        Ok(Desired {
+            services,
+            ipsets: Some(sets),
+            addresses: a.exists.then(|| DesiredAddresses {
+                interface: a.interface,
+                addresses: a.addresses.into_iter().collect(),
+            }),
+            scope: Default::default(),
+        })
+    }
+
     /// Every service with its real servers.
     pub fn read_services(&mut self) -> Result<BTreeMap<ServiceKey, ObservedService>> {
         let table = self.ipvs()?.table()?;
@@ -144,7 +194,7 @@ impl Kernel {
     pub fn read_set(&mut self, name: &SetName) -> Result<Option<(SetName, Set)>> {
         match self.ipset()?.list(Some(name)) {
             Ok(sets) => Ok(sets.into_iter().next().map(|s| (s.name.clone(), s))),
-            Err(e) if e.is_not_found() || is_no_set(&e) => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -164,10 +214,4 @@ impl Kernel {
             addresses,
         })
     }
-}
-
-/// `IPSET_ERR_PROTOCOL`-range "The set with the given name does not exist"
-/// (`ENOENT` in the kernel's words, sometimes `IPSET_ERR_...`).
-fn is_no_set(e: &kipvs_netlink::Error) -> bool {
-    e.errno() == Some(nix::libc::ENOENT)
 }
