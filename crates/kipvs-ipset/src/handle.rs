@@ -566,7 +566,7 @@ fn temp_name() -> SetName {
 
 /// Folds one dump message into `sets`: a set's first message has its
 /// header; later ones (a large set spans many) carry only name and entries.
-fn absorb(sets: &mut Vec<Set>, m: IpsetMessage) {
+pub(crate) fn absorb(sets: &mut Vec<Set>, m: IpsetMessage) {
     let mut name = None;
     let (mut t, mut family, mut revision) = (None, Family::Unspec, 0);
     let mut header = None;

@@ -36,5 +36,22 @@ pub fn entry_attrs(entry: &Entry) -> Vec<wire::AdtAttr> {
     adt::to_attrs(entry, 0)
 }
 
+/// The reply decoders the fuzz targets in `fuzz/` drive directly, as only
+/// the kernel can feed them through an [`IpSet`]. Not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use crate::{wire::AdtAttr, wire::IpsetMessage, Entry, Set, SetType};
+
+    /// Folds one `LIST`/`SAVE` dump message into `sets`, as a listing does.
+    pub fn absorb(sets: &mut Vec<Set>, msg: IpsetMessage) {
+        crate::handle::absorb(sets, msg)
+    }
+
+    /// The entry of one `IPSET_ATTR_DATA` nest of a set of `set_type`.
+    pub fn entry(set_type: SetType, attrs: &[AdtAttr]) -> Entry {
+        crate::adt::from_attrs(set_type, attrs)
+    }
+}
+
 #[cfg(test)]
 mod golden;

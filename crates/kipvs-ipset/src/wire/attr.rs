@@ -68,6 +68,9 @@ const IPSET_ATTR_IPADDR_IPV6: u16 = 2;
 /// A value as it goes on the wire. Integers wider than a byte travel in
 /// network byte order with `NLA_F_NET_BYTEORDER` set: the kernel's
 /// `ip_set_attr_netorder()` refuses them otherwise (IPSET_ERR_PROTOCOL).
+/// Nested values borrow their children, so lengths are summed and bytes
+/// written in one pass, with no intermediate buffers (a bulk add nests
+/// thousands of elements).
 enum Value<'a> {
     U8(u8),
     U16(u16),
@@ -78,7 +81,14 @@ enum Value<'a> {
     Bytes(&'a [u8]),
     /// A nested `IPSET_ATTR_IPADDR_IPV4/6` with `NLA_F_NET_BYTEORDER`.
     Ip(&'a IpAddr),
-    Nested(Vec<u8>),
+    Create(&'a [CreateAttr]),
+    Adt(&'a [AdtAttr]),
+    /// `IPSET_ATTR_ADT`: one `IPSET_ATTR_DATA` per element.
+    AdtList(&'a [Vec<AdtAttr>]),
+}
+
+fn data_len(attrs: &[AdtAttr]) -> usize {
+    attrs.iter().map(|a| a.buffer_len()).sum()
 }
 
 impl Value<'_> {
@@ -92,14 +102,16 @@ impl Value<'_> {
             Value::Bytes(b) => b.len(),
             Value::Ip(IpAddr::V4(_)) => 8,
             Value::Ip(IpAddr::V6(_)) => 20,
-            Value::Nested(b) => b.len(),
+            Value::Create(a) => a.iter().map(|a| a.buffer_len()).sum(),
+            Value::Adt(a) => data_len(a),
+            Value::AdtList(list) => list.iter().map(|a| 4 + data_len(a)).sum(),
         }
     }
 
     fn flags(&self) -> u16 {
         match self {
             Value::U16(_) | Value::U32(_) | Value::U64(_) => NLA_F_NET_BYTEORDER,
-            Value::Ip(_) | Value::Nested(_) => NLA_F_NESTED,
+            Value::Ip(_) | Value::Create(_) | Value::Adt(_) | Value::AdtList(_) => NLA_F_NESTED,
             _ => 0,
         }
     }
@@ -115,22 +127,33 @@ impl Value<'_> {
                 buf[s.len()] = 0;
             }
             Value::Bytes(b) => buf.copy_from_slice(b),
-            Value::Ip(ip) => {
-                let (kind, bytes): (u16, Vec<u8>) = match ip {
-                    IpAddr::V4(a) => (IPSET_ATTR_IPADDR_IPV4, a.octets().to_vec()),
-                    IpAddr::V6(a) => (IPSET_ATTR_IPADDR_IPV6, a.octets().to_vec()),
-                };
-                DefaultNla::new(kind | NLA_F_NET_BYTEORDER, bytes).emit(buf)
+            Value::Ip(IpAddr::V4(a)) => {
+                put_header(buf, 4, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER);
+                buf[4..8].copy_from_slice(&a.octets());
             }
-            Value::Nested(b) => buf.copy_from_slice(b),
+            Value::Ip(IpAddr::V6(a)) => {
+                put_header(buf, 16, IPSET_ATTR_IPADDR_IPV6 | NLA_F_NET_BYTEORDER);
+                buf[4..20].copy_from_slice(&a.octets());
+            }
+            Value::Create(a) => a.emit(buf),
+            Value::Adt(a) => a.emit(buf),
+            Value::AdtList(list) => {
+                let mut at = 0;
+                for attrs in *list {
+                    let len = data_len(attrs);
+                    put_header(&mut buf[at..], len, IPSET_ATTR_DATA | NLA_F_NESTED);
+                    attrs.as_slice().emit(&mut buf[at + 4..at + 4 + len]);
+                    at += 4 + len;
+                }
+            }
         }
     }
 }
 
-fn nested<T: Nla>(attrs: &[T]) -> Vec<u8> {
-    let mut buf = vec![0; attrs.as_ref().buffer_len()];
-    attrs.as_ref().emit(&mut buf);
-    buf
+/// Writes an attribute header (`nla_len` without padding, `nla_type`).
+fn put_header(buf: &mut [u8], value_len: usize, kind: u16) {
+    buf[..2].copy_from_slice(&((value_len + 4) as u16).to_ne_bytes());
+    buf[2..4].copy_from_slice(&kind.to_ne_bytes());
 }
 
 macro_rules! nla_via_value {
@@ -289,12 +312,9 @@ impl CmdAttr {
             CmdAttr::SetName(s) | CmdAttr::TypeName(s) | CmdAttr::SetName2(s) => Value::Str(s),
             CmdAttr::Flags(v) | CmdAttr::LineNo(v) => Value::U32(*v),
             CmdAttr::Index(v) => Value::U16(*v),
-            CmdAttr::CreateData(a) => Value::Nested(nested(a)),
-            CmdAttr::AdtData(a) => Value::Nested(nested(a)),
-            CmdAttr::Adt(entries) => {
-                let data: Vec<CmdAttr> = entries.iter().cloned().map(CmdAttr::AdtData).collect();
-                Value::Nested(nested(&data))
-            }
+            CmdAttr::CreateData(a) => Value::Create(a),
+            CmdAttr::AdtData(a) => Value::Adt(a),
+            CmdAttr::Adt(entries) => Value::AdtList(entries),
             CmdAttr::Other(_) => Value::Bytes(&[]),
         }
     }
