@@ -28,6 +28,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("bitmap:ip,mac", &["create s bitmap:ip,mac range 10.0.0.0/28", "add s 10.0.0.1,00:11:22:33:44:55", "add s 10.0.0.2", "add s 10.0.0.3,zz"]),
     ("bitmap:port", &["create s bitmap:port range 0-1024 counters comment", "add s 80", "add s 22-25 comment ssh", "add s 2000", "test s 23", "create t bitmap:port"]),
     ("list:set", &["create a hash:ip", "create b hash:net", "create s list:set size 4", "add s a", "add s b before a", "add s nosuch", "add s s", "test s a", "del s b", "destroy a"]),
+    ("sorting", &["create s hash:ip,port timeout 100", "add s 9.0.0.1,icmp:echo-request", "add s 9.0.0.1,icmp:host-unreachable", "add s 9.0.0.1,tcp:1", "add s 9.0.0.1,gre:0", "add s 9.0.0.1,udp:3", "add s 1.2.3.10,1", "add s 1.2.3.9,1", "add s 10.0.0.1,tcp:40", "add s 10.0.0.1,tcp:5", "add s 2.0.0.1,udp:5 timeout 7", "create n hash:net family inet6", "add n 2001:db8::a", "add n 2001:db8::9", "add n 2001:db8::/64", "add n ::1", "add n fe80::1", "add n 2001:db8:0:1::/64", "create i hash:net,iface", "add i 10.0.0.0/8,eth10", "add i 10.0.0.0/8,eth9", "add i 10.0.0.0/16,eth9", "add i 9.0.0.0/8,physdev:eth0"]),
     ("rename swap flush destroy", &["create a hash:ip", "create b hash:ip", "add a 1.1.1.1", "rename a c", "rename c b", "swap c b", "swap c nosuch", "create d hash:net", "swap c d", "flush c", "flush", "destroy nosuch", "-exist destroy nosuch", "destroy b", "destroy"]),
     ("create errors", &["create s hash:ip", "create s hash:ip", "-exist create s hash:ip", "create s hash:net", "create 0123456789012345678901234567890123 hash:ip", "create x hash:foo", "create x", "create x hash:ip family inet7", "create x hash:ip timeout abc", "create x hash:ip bogus 1"]),
     ("element errors", &["create s hash:ip,port", "add s 1.2.3.4,80 timeout 5", "add s 1.2.3.4,80 comment x", "add s 1.2.3.4,80 packets 1", "add s 1.2.3.400,80", "add nosuch 1.2.3.4", "add", "add s", "del s 9.9.9.9,1", "test nosuch 1.2.3.4"]),
@@ -159,6 +160,9 @@ const READS: &[&[&str]] = &[
     &["-o", "plain", "save"],
     &["list", "s"],
     &["save", "s"],
+    &["-s", "list"],
+    &["-s", "save"],
+    &["-s", "-o", "xml", "list"],
 ];
 
 #[test]
@@ -245,4 +249,22 @@ fn a_set_in_use_by_iptables_is_not_destroyed() {
         assert_eq!(run("iptables-legacy", &del, "").code, 0);
         assert_eq!(tool(&["destroy", "X"], "").code, 0);
     }
+}
+
+#[test]
+fn json_output_is_kipvs_own_extension() {
+    if !private_netns() || !require_tool("ipset") {
+        return;
+    }
+    assert_eq!(ipset(&["create", "j", "hash:ip,port", "comment"], "").code, 0);
+    assert_eq!(ipset(&["add", "j", "1.2.3.4,udp:53", "comment", "dns"], "").code, 0);
+    // ipset 7.17 has no JSON mode; kipvs adds one.
+    assert_eq!(ipset(&["-o", "json", "list"], "").code, 1);
+    let out = kipvs_ipset(&["-o", "json", "list"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v[0]["name"], "j");
+    assert_eq!(v[0]["set_type"], "hash:ip,port");
+    assert_eq!(v[0]["elements"], 1);
+    assert_eq!(v[0]["entries"][0]["comment"], "dns");
 }

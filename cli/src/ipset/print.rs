@@ -26,32 +26,147 @@ pub struct Style {
     pub sorted: bool,
 }
 
-/// A sort key that orders members by value: addresses as numbers, then
-/// ports, then protocols.
-fn sort_key(e: &Entry) -> Vec<(u8, u128, u32)> {
-    e.parts
-        .iter()
-        .map(|p| match p {
-            Part::Ip(ip) => {
-                let n = match ip.addr {
-                    std::net::IpAddr::V4(a) => u32::from(a) as u128,
-                    std::net::IpAddr::V6(a) => u128::from(a),
-                };
-                (0, n, ip.cidr.map(u32::from).unwrap_or(0))
+/// `strtol(s, &end, 16)` of glibc: the value and where the digits end
+/// (`start` when there are none).
+fn strtol16(s: &[u8], start: usize) -> (i64, usize) {
+    let at = |i: usize| s.get(i).copied().unwrap_or(0);
+    let mut i = start;
+    while matches!(at(i), b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+        i += 1;
+    }
+    let mut negative = false;
+    if matches!(at(i), b'+' | b'-') {
+        negative = at(i) == b'-';
+        i += 1;
+    }
+    if at(i) == b'0' && matches!(at(i + 1), b'x' | b'X') && at(i + 2).is_ascii_hexdigit() {
+        i += 2;
+    }
+    let digits = i;
+    let mut value: i64 = 0;
+    let mut overflow = false;
+    while at(i).is_ascii_hexdigit() {
+        let d = (at(i) as char).to_digit(16).unwrap_or(0) as i64;
+        match value.checked_mul(16).and_then(|v| v.checked_add(d)) {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    if i == digits {
+        return (0, start);
+    }
+    if overflow {
+        value = if negative { i64::MIN } else { i64::MAX };
+    } else if negative {
+        value = -value;
+    }
+    (value, i)
+}
+
+/// ipset 7.17's `bystrcmp` (lib/session.c): compares printed members
+/// number by number (read as hex), words by length then bytes, with its
+/// subnet and `::` rules. Ported as is, quirks included, so `-s` orders
+/// exactly as ipset does.
+fn bystrcmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
+    let cspn = |s: &[u8], i: usize| {
+        s[i.min(s.len())..]
+            .iter()
+            .take_while(|c| !matches!(c, b':' | b','))
+            .count()
+    };
+    let ord = |v: i64| v.cmp(&0);
+    let (mut x1, mut x2) = (0usize, 0usize);
+    let mut neg: i64 = 1;
+    while at(a, x1) != 0 && at(b, x2) != 0 {
+        let (n1, sep1) = strtol16(a, x1);
+        let (n2, sep2) = strtol16(b, x2);
+        if x1 == sep1 || x2 == sep2 {
+            let (l1, l2) = (cspn(a, x1), cspn(b, x2));
+            if l1 != 0 || l2 != 0 {
+                if l1 == l2 {
+                    let w1 = &a[x1..(x1 + l1).min(a.len())];
+                    let w2 = &b[x2..(x2 + l1).min(b.len())];
+                    match w1.cmp(w2) {
+                        std::cmp::Ordering::Equal => {
+                            x1 += l1 + 1;
+                            x2 += l1 + 1;
+                            neg = 1;
+                            continue;
+                        }
+                        o => return o,
+                    }
+                }
+                return l1.cmp(&l2);
             }
-            Part::Port(p) => (1, p.port as u128, p.proto.map(u32::from).unwrap_or(0)),
-            Part::Mark(m) => (2, *m as u128, 0),
-            Part::Mac(m) => (3, m.iter().fold(0u128, |a, b| a << 8 | *b as u128), 0),
-            Part::Iface { name, .. } => (4, name.bytes().fold(0u128, |a, b| a << 8 | b as u128), 0),
-            Part::Set(_) => (5, 0, 0),
-        })
-        .collect()
+            return a[x1.min(a.len())..].cmp(&b[x2.min(b.len())..]);
+        }
+        if n1 != n2 {
+            // C returns the long difference as an int.
+            return ord(i64::from((neg.wrapping_mul(n1.wrapping_sub(n2))) as i32));
+        }
+        let (s1, s2) = (at(a, sep1), at(b, sep2));
+        if s1 == b'/' || s2 == b'/' {
+            if s1 == s2 {
+                neg = if s1 == b'/' { -1 } else { 1 };
+            } else if s1 == b'/' {
+                return std::cmp::Ordering::Greater;
+            } else {
+                return std::cmp::Ordering::Less;
+            }
+        }
+        x1 = sep1 + 1;
+        x2 = sep2 + 1;
+        let (c1, c2) = (at(a, x1), at(b, x2));
+        if c1 == b':' || c2 == b':' {
+            if c1 == c2 {
+                x1 += 1;
+                x2 += 1;
+            } else if c1 == b':' {
+                return std::cmp::Ordering::Less;
+            } else {
+                return std::cmp::Ordering::Greater;
+            }
+        }
+    }
+    if at(a, x1) != 0 {
+        std::cmp::Ordering::Greater
+    } else if at(b, x2) != 0 {
+        std::cmp::Ordering::Less
+    } else {
+        std::cmp::Ordering::Equal
+    }
+}
+
+/// Sorts printed member lines (each ending in `\n`) as `ipset -s` does:
+/// a stable merge sort with [`bystrcmp`].
+fn sort_lines(lines: &mut [String]) {
+    lines.sort_by(|x, y| bystrcmp(x.as_bytes(), y.as_bytes()));
+}
+
+/// The members of `set` as printed lines (`text(entry)` + `\n`), sorted
+/// for hash types under `-s`.
+fn member_lines(set: &Set, style: &Style, text: impl Fn(&Entry) -> String) -> Vec<String> {
+    let mut lines: Vec<String> = set
+        .entries
+        .iter()
+        .map(|e| format!("{}\n", text(e)))
+        .collect();
+    if style.sorted && set.set_type.is_hash() {
+        sort_lines(&mut lines);
+    }
+    lines
 }
 
 fn members(set: &Set, style: &Style) -> Vec<Entry> {
     let mut m = set.entries.clone();
     if style.sorted && set.set_type.is_hash() {
-        m.sort_by_cached_key(sort_key);
+        let t = set.set_type;
+        m.sort_by(|x, y| {
+            let (a, b) = (format!("{}\n", x.display(t)), format!("{}\n", y.display(t)));
+            bystrcmp(a.as_bytes(), b.as_bytes())
+        });
     }
     m
 }
@@ -69,8 +184,8 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                     set.set_type,
                     set.header_text()
                 );
-                for e in members(set, style) {
-                    let _ = writeln!(out, "add {} {}", set.name, e.display(set.set_type));
+                for line in member_lines(set, style, |e| e.display(set.set_type)) {
+                    let _ = write!(out, "add {} {line}", set.name);
                 }
             }
         }
@@ -96,8 +211,8 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                 );
                 if !style.terse {
                     out.push_str("Members:\n");
-                    for e in members(set, style) {
-                        let _ = writeln!(out, "{}", e.display(set.set_type));
+                    for line in member_lines(set, style, |e| e.display(set.set_type)) {
+                        out.push_str(&line);
                     }
                 }
             }
@@ -127,12 +242,16 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                     continue;
                 }
                 out.push_str("<members>\n");
-                for e in members(set, style) {
-                    let _ = write!(out, "<member><elem>{}</elem>", e.elem_text(set.set_type));
+                let xml = |e: &Entry| {
+                    let mut m = format!("{}</elem>", e.elem_text(set.set_type));
                     for (k, v) in e.option_fields() {
-                        xml_field(&mut out, k, v);
+                        xml_field(&mut m, k, v);
                     }
-                    out.push_str("</member>\n");
+                    m.push_str("</member>");
+                    m
+                };
+                for line in member_lines(set, style, xml) {
+                    let _ = write!(out, "<member><elem>{line}");
                 }
                 out.push_str("</members>\n</ipset>\n");
             }
