@@ -5,6 +5,7 @@
 
 mod ipvsadm;
 mod link;
+mod sync;
 mod ipset;
 mod util;
 mod cleanup;

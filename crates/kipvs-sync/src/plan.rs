@@ -437,7 +437,15 @@ fn same_service(want: &Service, have: &Service) -> bool {
 }
 
 fn same_dest(want: &Destination, have: &Destination) -> bool {
-    clean_dest(want) == clean_dest(have)
+    let mut w = clean_dest(want);
+    let h = clean_dest(have);
+    // A real server at a local address is forwarded locally whatever it
+    // was given (`__ip_vs_update_dest` forces IP_VS_CONN_F_LOCALNODE), so
+    // the kernel lists it as "local": asking again changes nothing.
+    if h.forward == ForwardMethod::Local {
+        w.forward = ForwardMethod::Local;
+    }
+    w == h
 }
 
 /// Options that a set's listing reports as given. `hashsize`, `bucketsize`
