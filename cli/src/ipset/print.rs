@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use kipvs::ipset::{Entry, Part, Set, SetType};
+use kipvs::ipset::{Entry, Set, SetType};
 
 /// `-o MODE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
