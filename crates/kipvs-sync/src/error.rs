@@ -91,12 +91,12 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {
+    // The Display of each variant already says what its cause says; a
+    // source as well would print it twice in an error chain.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Invalid(p) => Some(p),
-            Error::Kernel(e) => Some(e),
-            Error::Lock { source, .. } => Some(source),
-            Error::Locked { .. } => None,
+            Error::Kernel(e) => std::error::Error::source(e),
+            _ => None,
         }
     }
 }
