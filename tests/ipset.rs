@@ -32,6 +32,8 @@ const CASES: &[(&str, &[&str])] = &[
     ("rename swap flush destroy", &["create a hash:ip", "create b hash:ip", "add a 1.1.1.1", "rename a c", "rename c b", "swap c b", "swap c nosuch", "create d hash:net", "swap c d", "flush c", "flush", "destroy nosuch", "-exist destroy nosuch", "destroy b", "destroy"]),
     ("create errors", &["create s hash:ip", "create s hash:ip", "-exist create s hash:ip", "create s hash:net", "create 0123456789012345678901234567890123 hash:ip", "create x hash:foo", "create x", "create x hash:ip family inet7", "create x hash:ip timeout abc", "create x hash:ip bogus 1"]),
     ("element errors", &["create s hash:ip,port", "add s 1.2.3.4,80 timeout 5", "add s 1.2.3.4,80 comment x", "add s 1.2.3.4,80 packets 1", "add s 1.2.3.400,80", "add nosuch 1.2.3.4", "add", "add s", "del s 9.9.9.9,1", "test nosuch 1.2.3.4"]),
+    ("option checks", &["create s hash:ip timeout 5", "del s 1.2.3.4 timeout 5", "add s 1.2.3.4 nomatch", "add s 1.2.3.4 timeout", "add s 1.2.3.4 bogus", "add s 1.2.3.4 timeout 5 timeout 6", "add s 1.2.3.5 comment", "create t hash:ip resize 5 probes 3 gc 1", "create u hash:net,iface", "add u 1.0.0.0/8,eth0 wildcard", "test u 1.2.3.4,eth0 nomatch", "create v hash:ip foo", "create w bitmap:port range 1-2 foo", "create x hash:ip timeout", "add s 1.2.3.6 skbmark 5", "add s 1.2.3.6 skbprio x"]),
+    ("restore option errors", &["restore:create r hash:ip\nadd r 1.1.1.1 bogus 1\n", "restore:add r 1.1.1.2 timeout\n", "restore:del r 1.1.1.1 timeout 5\n"]),
     ("command line", &["", "bogus", "list nosuch", "list a b", "-o bogus list", "version", "rename a"]),
     ("restore", &["restore:create r hash:ip\\nadd r 1.1.1.1\\nadd r 1.1.1.2\\n\\n# note\\nadd r 1.1.1.3 \\ncreate q hash:ip,port comment\\nadd q 1.2.3.4,80 comment \"a b\"\\nadd q 1.2.3.4,81\\nCOMMIT\\n", "list -t", "save"]),
     ("restore stops at the failing line", &["restore:create r hash:ip\\nadd r 1.1.1.1\\nadd r 1.1.1.1\\nadd r 2.2.2.2\\n", "save r"]),
@@ -256,8 +258,14 @@ fn json_output_is_kipvs_own_extension() {
     if !private_netns() || !require_tool("ipset") {
         return;
     }
-    assert_eq!(ipset(&["create", "j", "hash:ip,port", "comment"], "").code, 0);
-    assert_eq!(ipset(&["add", "j", "1.2.3.4,udp:53", "comment", "dns"], "").code, 0);
+    assert_eq!(
+        ipset(&["create", "j", "hash:ip,port", "comment"], "").code,
+        0
+    );
+    assert_eq!(
+        ipset(&["add", "j", "1.2.3.4,udp:53", "comment", "dns"], "").code,
+        0
+    );
     // ipset 7.17 has no JSON mode; kipvs adds one.
     assert_eq!(ipset(&["-o", "json", "list"], "").code, 1);
     let out = kipvs_ipset(&["-o", "json", "list"], "");

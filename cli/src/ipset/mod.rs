@@ -6,7 +6,7 @@ mod restore;
 
 use std::{ffi::OsString, io::Write as _};
 
-use kipvs::ipset::{CreateOptions, Entry, IpSet, SetName, SetType};
+use kipvs::ipset::{CreateOptions, Entry, IpSet, Op, SetName, SetType};
 use kipvs::Error;
 
 use crate::Global;
@@ -73,7 +73,7 @@ impl From<Error> for Fail {
     fn from(e: Error) -> Self {
         // Bad create options are parameter problems in ipset.
         if let Error::Invalid { what, reason, .. } = &e {
-            if what == "create option" || what == "create options" {
+            if what == "create option" || what == "create options" || what == "option" {
                 return Fail::Param(reason.clone());
             }
         }
@@ -314,7 +314,8 @@ impl Session<'_> {
                 need(2, "second ")?;
                 let name = set_name(&rest[0])?;
                 let t = set_type(&rest[1])?;
-                let words: Vec<&str> = rest[2..].iter().map(String::as_str).collect();
+                let mut words: Vec<&str> = rest[2..].iter().map(String::as_str).collect();
+                warn_ignored(t, &mut words, opts.quiet);
                 let options = CreateOptions::parse(t, &words)?;
                 let exist = opts.exist;
                 self.handle()?.create(&name, t, &options, exist)?;
@@ -327,7 +328,12 @@ impl Session<'_> {
                 let kind = self.handle()?.kind(&name)?;
                 let mut entry = Entry::parse(kind.set_type, kind.family, &rest[1])?;
                 let words: Vec<&str> = rest[2..].iter().map(String::as_str).collect();
-                let used = entry.parse_options(&words)?;
+                let op = match cmd {
+                    Cmd::Add => Op::Add,
+                    Cmd::Del => Op::Del,
+                    _ => Op::Test,
+                };
+                let used = entry.parse_options_checked(kind.set_type, op, &words)?;
                 if let Some(extra) = words.get(used) {
                     return Err(Fail::Param(format!("Unknown argument: `{extra}'")));
                 }
@@ -428,6 +434,31 @@ impl Session<'_> {
     pub(crate) fn flush_out(&mut self) {
         let _ = std::io::stdout().write_all(self.out.as_bytes());
         self.out.clear();
+    }
+}
+
+/// ipset still takes the pre-6 hash options `resize`, `probes` and `gc`,
+/// drops them, and says so.
+fn warn_ignored(t: SetType, words: &mut Vec<&str>, quiet: bool) {
+    if !t.is_hash() {
+        return;
+    }
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if matches!(words[i], "resize" | "probes" | "gc") && i + 1 < words.len() {
+            lines.push(format!(
+                "Option '--{} {}' is ignored. Please upgrade your syntax.",
+                words[i],
+                words[i + 1]
+            ));
+            words.drain(i..i + 2);
+        } else {
+            i += 1;
+        }
+    }
+    if !lines.is_empty() && !quiet {
+        eprintln!("Warning: {}", lines.join("\n"));
     }
 }
 

@@ -2,7 +2,7 @@
 //! one set go to the kernel together, many elements a message, as ipset
 //! does. The first failing line stops everything after it.
 
-use kipvs::ipset::{entry_attrs, wire::AdtAttr, wire::IpsetCmd, Entry, SetName};
+use kipvs::ipset::{entry_attrs, wire::AdtAttr, wire::IpsetCmd, Entry, Op, SetName};
 
 use super::{report, set_name, take_options, words, Cmd, Fail, Opts, Session};
 
@@ -155,7 +155,12 @@ fn parse_element(
     let kind = session.handle()?.kind(&set)?;
     let mut entry = Entry::parse(kind.set_type, kind.family, &args[2])?;
     let words: Vec<&str> = args[3..].iter().map(String::as_str).collect();
-    let used = entry.parse_options(&words)?;
+    let op = if args[0] == "add" || args[0] == "-A" {
+        Op::Add
+    } else {
+        Op::Del
+    };
+    let used = entry.parse_options_checked(kind.set_type, op, &words)?;
     if let Some(extra) = words.get(used) {
         return Err(Fail::Param(format!("Unknown argument: `{extra}'")));
     }

@@ -1,7 +1,7 @@
 //! `kipvs set ...`: ipsets with kipvs's own syntax (`--json` listings).
 
 use anyhow::{bail, Context, Result};
-use kipvs::ipset::{CreateOptions, Entry, IpSet, Set, SetName, SetType};
+use kipvs::ipset::{CreateOptions, Entry, IpSet, Op, Set, SetName, SetType};
 
 use crate::Global;
 
@@ -104,7 +104,7 @@ pub enum SetCommand {
     },
 }
 
-fn entries(h: &mut IpSet, name: &SetName, words: &[String]) -> Result<Vec<Entry>> {
+fn entries(h: &mut IpSet, name: &SetName, words: &[String], op: Op) -> Result<Vec<Entry>> {
     let kind = h.kind(name).with_context(|| format!("set {name}"))?;
     let mut lines: Vec<String> = Vec::new();
     for w in words {
@@ -127,7 +127,7 @@ fn entries(h: &mut IpSet, name: &SetName, words: &[String]) -> Result<Vec<Entry>
             let elem = words.next().unwrap_or_default();
             let mut e = Entry::parse(kind.set_type, kind.family, elem)?;
             let rest: Vec<&str> = words.collect();
-            let used = e.parse_options(&rest)?;
+            let used = e.parse_options_checked(kind.set_type, op, &rest)?;
             if let Some(extra) = rest.get(used) {
                 bail!("unknown entry option {extra:?} in {l:?}");
             }
@@ -188,7 +188,7 @@ impl Command {
                 entries: e,
                 exist,
             } => {
-                let list = entries(&mut h, &name, &e)?;
+                let list = entries(&mut h, &name, &e, Op::Add)?;
                 h.add_many(&name, &list, exist).map_err(|b| {
                     anyhow::anyhow!(
                         "{}: {}",
@@ -203,12 +203,12 @@ impl Command {
                 entries: e,
                 exist,
             } => {
-                let list = entries(&mut h, &name, &e)?;
+                let list = entries(&mut h, &name, &e, Op::Del)?;
                 h.del_many(&name, &list, exist)
                     .map_err(|b| anyhow::anyhow!("entry {}: {}", b.index + 1, b.error))?;
             }
             SetCommand::Test { name, entry } => {
-                let list = entries(&mut h, &name, &[entry])?;
+                let list = entries(&mut h, &name, &[entry], Op::Test)?;
                 let found = h.test(&name, &list[0])?;
                 if global.json {
                     println!("{}", serde_json::json!({ "set": name, "present": found }));
@@ -216,11 +216,11 @@ impl Command {
                 return Ok(if found { 0 } else { 1 });
             }
             SetCommand::Replace { name, entries: e } => {
-                let list = entries(&mut h, &name, &e)?;
+                let list = entries(&mut h, &name, &e, Op::Add)?;
                 h.replace(&name, &list)?;
             }
             SetCommand::Sync { name, entries: e } => {
-                let list = entries(&mut h, &name, &e)?;
+                let list = entries(&mut h, &name, &e, Op::Add)?;
                 let stats = h.sync(&name, &list)?;
                 if global.json {
                     println!(

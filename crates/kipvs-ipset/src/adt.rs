@@ -5,7 +5,10 @@ use std::net::IpAddr;
 use crate::{
     entry::{Entry, IpPart, Part, PortPart, Position},
     types::{Dim, SetName, SetType},
-    wire::{AdtAttr, IPSET_FLAG_BEFORE, IPSET_FLAG_NOMATCH, IPSET_FLAG_PHYSDEV},
+    wire::{
+        AdtAttr, IPSET_FLAG_BEFORE, IPSET_FLAG_IFACE_WILDCARD, IPSET_FLAG_NOMATCH,
+        IPSET_FLAG_PHYSDEV,
+    },
 };
 
 /// The attributes of `entry`, in the order ipset sends them (by attribute
@@ -68,6 +71,9 @@ pub(crate) fn to_attrs(entry: &Entry, lineno: u32) -> Vec<AdtAttr> {
     }
     if entry.nomatch {
         cadt |= IPSET_FLAG_NOMATCH;
+    }
+    if entry.wildcard {
+        cadt |= IPSET_FLAG_IFACE_WILDCARD;
     }
     if cadt != 0 {
         attrs.push((8, AdtAttr::CadtFlags(cadt)));
@@ -144,6 +150,7 @@ pub(crate) fn from_attrs(set_type: SetType, attrs: &[AdtAttr]) -> Entry {
         }
     }
     e.nomatch = cadt & IPSET_FLAG_NOMATCH != 0;
+    e.wildcard = cadt & IPSET_FLAG_IFACE_WILDCARD != 0;
     let mut ips = 0;
     for dim in set_type.dims() {
         match dim {

@@ -95,6 +95,19 @@ pub struct Entry {
     pub skbqueue: Option<u16>,
     /// list:set `before`/`after`.
     pub position: Option<Position>,
+    /// `wildcard`: the interface name is a prefix (hash:net,iface).
+    pub wildcard: bool,
+}
+
+/// Which command element options are parsed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `add`: every option the set supports.
+    Add,
+    /// `del`: only list:set's `before`/`after`.
+    Del,
+    /// `test`: `nomatch` (net types), `before`/`after` (list:set).
+    Test,
 }
 
 fn bad(value: &str, reason: impl Into<String>) -> Error {
@@ -232,41 +245,110 @@ impl Entry {
     }
 
     /// Parses ipset's element options (`timeout 5 comment "x" nomatch`),
-    /// as words; returns how many words it used.
+    /// as words; returns how many words it used (it stops at the first word
+    /// that is no option). Every option is taken whatever the set type; the
+    /// kernel refuses what the set does not support.
     pub fn parse_options(&mut self, words: &[&str]) -> Result<usize> {
+        self.parse_options_for(None, words)
+    }
+
+    /// Parses element options as ipset 7.17 does for `op` on a set of
+    /// `set_type`: an option the command does not take is an error (`what`
+    /// = "option", ipset's "Unknown argument"), as is a repeated one.
+    pub fn parse_options_checked(
+        &mut self,
+        set_type: SetType,
+        op: Op,
+        words: &[&str],
+    ) -> Result<usize> {
+        self.parse_options_for(Some((set_type, op)), words)
+    }
+
+    fn parse_options_for(&mut self, check: Option<(SetType, Op)>, words: &[&str]) -> Result<usize> {
+        let (set_type, op) = check.unwrap_or((SetType::ListSet, Op::Add));
+        let nets = matches!(
+            set_type,
+            SetType::HashNet
+                | SetType::HashNetNet
+                | SetType::HashNetPort
+                | SetType::HashNetPortNet
+                | SetType::HashNetIface
+                | SetType::HashIpPortNet
+        );
+        let list = set_type == SetType::ListSet;
+        let mut seen: Vec<&str> = Vec::new();
         let mut i = 0;
         while i < words.len() {
             let word = words[i];
-            let arg = |i: usize| {
-                words.get(i + 1).copied().ok_or_else(|| {
-                    bad(
-                        word,
-                        format!("Missing mandatory argument of option `{word}'"),
-                    )
-                })
-            };
+            let known = matches!(
+                word,
+                "timeout"
+                    | "packets"
+                    | "bytes"
+                    | "comment"
+                    | "skbmark"
+                    | "skbprio"
+                    | "skbqueue"
+                    | "nomatch"
+                    | "wildcard"
+                    | "before"
+                    | "after"
+            );
+            if !known && check.is_none() {
+                break;
+            }
+            let allowed = check.is_none()
+                || match word {
+                    "timeout" | "packets" | "bytes" | "comment" | "skbmark" | "skbprio"
+                    | "skbqueue" => op == Op::Add,
+                    "nomatch" => nets && op != Op::Del,
+                    "wildcard" => set_type == SetType::HashNetIface && op == Op::Add,
+                    "before" | "after" => list,
+                    _ => false,
+                };
+            if !allowed {
+                return Err(Error::invalid(
+                    "option",
+                    word,
+                    format!("Unknown argument: `{word}'"),
+                ));
+            }
+            if check.is_some() && seen.contains(&word) {
+                return Err(bad(word, format!("{word} already specified")));
+            }
+            seen.push(word);
+            if word == "nomatch" {
+                self.nomatch = true;
+                i += 1;
+                continue;
+            }
+            if word == "wildcard" {
+                self.wildcard = true;
+                i += 1;
+                continue;
+            }
+            let arg = words.get(i + 1).copied().ok_or_else(|| {
+                Error::invalid(
+                    "option",
+                    word,
+                    format!("Missing mandatory argument of option `{word}'"),
+                )
+            })?;
             match word {
-                "timeout" => self.timeout = Some(number(arg(i)?, u32::MAX as u64)? as u32),
-                "packets" => self.packets = Some(number(arg(i)?, u64::MAX)?),
-                "bytes" => self.bytes = Some(number(arg(i)?, u64::MAX)?),
+                "timeout" => self.timeout = Some(number(arg, u32::MAX as u64)? as u32),
+                "packets" => self.packets = Some(number(arg, u64::MAX)?),
+                "bytes" => self.bytes = Some(number(arg, u64::MAX)?),
                 "comment" => {
-                    let c = arg(i)?;
-                    if c.len() > crate::wire::IPSET_MAX_COMMENT_SIZE {
-                        return Err(bad(c, "Comment is longer than 255 characters"));
+                    if arg.len() > crate::wire::IPSET_MAX_COMMENT_SIZE {
+                        return Err(bad(arg, "Comment is longer than 255 characters"));
                     }
-                    self.comment = Some(c.to_owned());
+                    self.comment = Some(arg.to_owned());
                 }
-                "skbmark" => self.skbmark = Some(parse_skbmark(arg(i)?)?),
-                "skbprio" => self.skbprio = Some(parse_skbprio(arg(i)?)?),
-                "skbqueue" => self.skbqueue = Some(number(arg(i)?, u16::MAX as u64)? as u16),
-                "before" => self.position = Some(Position::Before(SetName::new(arg(i)?)?)),
-                "after" => self.position = Some(Position::After(SetName::new(arg(i)?)?)),
-                "nomatch" => {
-                    self.nomatch = true;
-                    i += 1;
-                    continue;
-                }
-                _ => break,
+                "skbmark" => self.skbmark = Some(parse_skbmark(arg)?),
+                "skbprio" => self.skbprio = Some(parse_skbprio(arg)?),
+                "skbqueue" => self.skbqueue = Some(number(arg, u16::MAX as u64)? as u16),
+                "before" => self.position = Some(Position::Before(SetName::new(arg)?)),
+                _ => self.position = Some(Position::After(SetName::new(arg)?)),
             }
             i += 2;
         }
@@ -282,6 +364,9 @@ impl Entry {
         }
         if self.nomatch {
             f.push(("nomatch", None));
+        }
+        if self.wildcard {
+            f.push(("wildcard", None));
         }
         if let Some(p) = self.packets {
             f.push(("packets", Some(p.to_string())));
@@ -442,14 +527,14 @@ fn parse_skbprio(s: &str) -> Result<(u16, u16)> {
     let (a, b) = s.split_once(':').ok_or_else(|| {
         bad(
             s,
-            "Invalid skbprio format, it should be: MAJOR:MINOR (see manpage)",
+            "Invalid skbprio format, it should be:MAJOR:MINOR (see manpage)",
         )
     })?;
     let hex = |x: &str| {
         u16::from_str_radix(x, 16).map_err(|_| {
             bad(
                 s,
-                "Invalid skbprio format, it should be: MAJOR:MINOR (see manpage)",
+                "Invalid skbprio format, it should be:MAJOR:MINOR (see manpage)",
             )
         })
     };
@@ -695,7 +780,8 @@ mod tests {
 
     #[test]
     fn options_print_in_ipset_order() {
-        let mut e = Entry::parse(SetType::HashIpPort, Family::Inet, "1.2.3.4,80").unwrap();
+        let t = SetType::HashIpPort;
+        let mut e = Entry::parse(t, Family::Inet, "1.2.3.4,80").unwrap();
         let words = [
             "timeout",
             "5",
@@ -712,7 +798,15 @@ mod tests {
             "skbqueue",
             "3",
         ];
-        assert_eq!(e.parse_options(&words).unwrap(), words.len());
+        assert_eq!(
+            e.parse_options_checked(t, Op::Add, &words).unwrap(),
+            words.len()
+        );
+        let mut d = e.key();
+        assert!(d
+            .parse_options_checked(t, Op::Del, &["timeout", "1"])
+            .is_err());
+        assert_eq!(d.parse_options(&["timeout", "1", "x"]).unwrap(), 2);
         assert_eq!(
             e.display(SetType::HashIpPort),
             "1.2.3.4,tcp:80 timeout 5 packets 3 bytes 40 comment \"hi\" skbmark 0x10/0xff skbprio 1:2 skbqueue 3"

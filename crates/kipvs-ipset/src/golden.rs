@@ -95,7 +95,15 @@ fn create(t: SetType, revision: u8, opts: &str) -> IpsetMessage {
 fn add(cmd: IpsetCmd, t: SetType, family: Family, text: &str) -> IpsetMessage {
     let words: Vec<&str> = text.split_whitespace().collect();
     let mut e = Entry::parse(t, family, words[0]).unwrap();
-    assert_eq!(e.parse_options(&words[1..]).unwrap(), words.len() - 1);
+    let op = match cmd {
+        IpsetCmd::Add => crate::Op::Add,
+        IpsetCmd::Del => crate::Op::Del,
+        _ => crate::Op::Test,
+    };
+    assert_eq!(
+        e.parse_options_checked(t, op, &words[1..]).unwrap(),
+        words.len() - 1
+    );
     let data = if cmd == IpsetCmd::Test {
         adt::to_attrs(&e, 0)
     } else {

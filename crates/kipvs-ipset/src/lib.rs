@@ -22,7 +22,7 @@ mod set;
 mod types;
 pub mod wire;
 
-pub use entry::{Entry, IpPart, Part, PortPart, Position};
+pub use entry::{Entry, IpPart, Op, Part, PortPart, Position};
 pub use error::describe;
 pub use handle::{BulkError, IpSet, SetKind, SyncStats};
 pub use set::{CreateOptions, Range, Set};
