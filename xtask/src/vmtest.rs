@@ -30,6 +30,8 @@ struct BinaryResult {
     counts: Counts,
     status: Option<i32>,
     failures: Vec<String>,
+    started: Instant,
+    seconds: f64,
 }
 
 /// Builds the tests, runs them in the VM, prints a per-binary summary and
@@ -70,6 +72,8 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<Counts> {
                 counts: Counts::default(),
                 status: None,
                 failures: Vec::new(),
+                started: Instant::now(),
+                seconds: 0.0,
             });
             vm::print_line(&format!("==> {name}"));
             return;
@@ -77,6 +81,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<Counts> {
         if let Some(status) = line.strip_prefix(&end) {
             if let Some(mut r) = current.take() {
                 r.status = status.trim().parse().ok();
+                r.seconds = r.started.elapsed().as_secs_f64();
                 results.push(r);
             }
             return;
@@ -110,7 +115,10 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<Counts> {
             Some(c) => format!("FAILED (exit {c})"),
             None => "DID NOT FINISH".to_string(),
         };
-        println!("  {:<48} {:<20} {}", r.name, state, r.counts);
+        println!(
+            "  {:<44} {:>6.1} s  {:<18} {}",
+            r.name, r.seconds, state, r.counts
+        );
         for f in &r.failures {
             println!("      failed: {f}");
         }
@@ -121,7 +129,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<Counts> {
         .filter(|b| !results.iter().any(|r| r.name == b.name))
         .collect();
     for b in &missing {
-        println!("  {:<48} {:<20}", b.name, "NOT RUN");
+        println!("  {:<44} {:>8}  NOT RUN", b.name, "");
         total.failed += 1;
     }
     match outcome {
