@@ -44,3 +44,41 @@ pub use stats::Stats;
 pub use types::{Connection, Daemon, DaemonState, Info, Protocol, Timeouts};
 
 pub use kipvs_netlink::{BatchError, Error, KernelError, NetNs, Result};
+
+/// The attribute-to-domain conversions the fuzz targets in `fuzz/` drive
+/// directly, as only the kernel can feed them through an [`Ipvs`]. Not part
+/// of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use netlink_packet_core::DecodeError;
+
+    use crate::{
+        wire::{self, DaemonAttr, DestAttr, IpvsAttr, SvcAttr},
+        Daemon, Destination, Info, Service, Timeouts,
+    };
+
+    /// A service from a `NEW_SERVICE` reply's nest.
+    pub fn service(attrs: &[SvcAttr]) -> Result<Service, DecodeError> {
+        wire::service_from_attrs(attrs)
+    }
+
+    /// A real server from a `NEW_DEST` reply's nest; `af` is the service's.
+    pub fn destination(attrs: &[DestAttr], af: u16) -> Result<Destination, DecodeError> {
+        wire::dest_from_attrs(attrs, af)
+    }
+
+    /// A sync daemon from a `NEW_DAEMON` reply's nest.
+    pub fn daemon(attrs: &[DaemonAttr]) -> Result<Daemon, DecodeError> {
+        wire::daemon_from_attrs(attrs)
+    }
+
+    /// The `SET_INFO` reply.
+    pub fn info(attrs: &[IpvsAttr]) -> Result<Info, DecodeError> {
+        wire::info_from_attrs(attrs)
+    }
+
+    /// The `SET_CONFIG` reply.
+    pub fn timeouts(attrs: &[IpvsAttr]) -> Timeouts {
+        wire::timeouts_from_attrs(attrs)
+    }
+}

@@ -7,6 +7,7 @@ mod batch;
 mod config;
 mod daemons;
 mod destinations;
+mod missing;
 mod services;
 mod traffic;
 

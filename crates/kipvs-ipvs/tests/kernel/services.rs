@@ -156,6 +156,9 @@ fn persistence_engine() {
     let Some(mut ipvs) = setup_with_ipvsadm() else {
         return;
     };
+    // The kernel loads ip_vs_pe_sip on demand through /sbin/modprobe,
+    // which a minimal VM image may lack.
+    let _ = kipvs_testutil::run("modprobe", &["-q", "ip_vs_pe_sip"], "");
     let mut sip = Service::new(udp("10.0.0.2", 5060)).persistent(60);
     sip.pe_name = Some("sip".into());
     ipvs.add_service(&sip).unwrap();
