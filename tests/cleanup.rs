@@ -582,6 +582,8 @@ fn ipvs_mode_removes_kube_proxy_services_link_and_sets() {
     let out = run("ipvsadm", &["-R"], rules);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let services_before = ipvs_list();
+    let iptables_before = saved(Kind::Legacy, false);
+    let sets_before = ipsets();
     let dir = backup_dir("ipvs-kernel");
     let d = dir.to_str().unwrap();
 
@@ -593,16 +595,16 @@ fn ipvs_mode_removes_kube_proxy_services_link_and_sets() {
         "-ipvs service TCP 10.96.0.1:443 (2 real servers; address on kube-ipvs0)",
         "-ipvs service UDP 10.96.0.10:53 (1 real servers; address on kube-ipvs0)",
         "-ipvs service TCP 192.168.1.21:31080 (1 real servers; node port)",
-        "-link kube-ipvs0 (addresses: 10.96.0.1 10.96.0.10 10.96.120.7 192.168.1.240)",
+        "-link kube-ipvs0 (addresses: 10.96.0.1/32 10.96.0.10/32 10.96.120.7/32 192.168.1.240/32)",
         "-ipset KUBE-CLUSTER-IP",
     ] {
         assert!(plan.contains(line), "plan lacks {line:?}:\n{plan}");
     }
     assert!(!plan.contains("192.168.1.100"), "{plan}");
-    assert!(!plan.contains("WEB-ALLOWLIST"), "{plan}");
+    assert!(!plan.contains("-ipset WEB-ALLOWLIST"), "{plan}");
     assert_eq!(ipvs_list(), services_before, "the dry run changed IPVS");
 
-    ok(kipvs(&["cleanup", "ipvs-mode", "--backup-dir", d], ""));
+    let out = ok(kipvs(&["cleanup", "ipvs-mode", "--backup-dir", d], ""));
     let services = ipvs_list();
     for kept in ["192.168.1.100:80", "192.168.1.21:8080", "FWM  7"] {
         assert!(services.contains(kept), "{kept} gone:\n{services}");
@@ -634,6 +636,41 @@ fn ipvs_mode_removes_kube_proxy_services_link_and_sets() {
     assert_eq!(
         ok(kipvs(&["cleanup", "ipvs-mode", "--backup-dir", d], "")).trim(),
         "nothing to do"
+    );
+
+    // The backups, kernel first as printed, give everything back.
+    let printed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("backup: "))
+        .collect();
+    assert_eq!(printed.len(), 2, "{out}");
+    assert!(printed[0].ends_with("-kernel.kernel"), "{out}");
+    for file in printed {
+        ok(kipvs(&["cleanup", "restore", file], ""));
+    }
+    let sorted = |s: String| {
+        let mut l: Vec<String> = s.lines().map(str::to_owned).collect();
+        l.sort();
+        l
+    };
+    assert_eq!(sorted(ipvs_list()), sorted(services_before));
+    assert_eq!(
+        sh("ip -br addr show kube-ipvs0")
+            .split_whitespace()
+            .skip(2)
+            .collect::<Vec<_>>(),
+        [
+            "10.96.0.1/32",
+            "10.96.0.10/32",
+            "10.96.120.7/32",
+            "192.168.1.240/32"
+        ]
+    );
+    assert_same("ipsets", &sets_before, &ipsets());
+    assert_same(
+        "iptables",
+        &normalized(&iptables_before),
+        &normalized(&saved(Kind::Legacy, false)),
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
