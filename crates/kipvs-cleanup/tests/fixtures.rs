@@ -249,3 +249,45 @@ fn restore_scripts_delete_by_spec_then_flush_and_delete_chains() {
     }
     let _ = ChainClass::Shared;
 }
+
+/// Each table's plan is exactly what GNU `diff -U3` prints for the table's
+/// text before and after (headers aside), so the plan reads like, and
+/// applies like, any patch.
+#[test]
+fn plans_are_the_same_hunks_as_gnu_diff() {
+    if !std::path::Path::new("/usr/bin/diff").exists() {
+        eprintln!("skipped: no /usr/bin/diff");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("kipvs-diff-{}", std::process::id()));
+    fs::create_dir_all(&tmp).unwrap();
+    for n in NODES {
+        for (what, modes) in CLEANUPS {
+            let plan = Plan::new(node(n), modes);
+            let after = plan.after();
+            for t in plan.before().tables() {
+                let (a, b) = (tmp.join("before"), tmp.join("after"));
+                fs::write(&a, t.to_string()).unwrap();
+                let after_table = after
+                    .table(&t.name)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
+                fs::write(&b, after_table).unwrap();
+                let out = std::process::Command::new("diff")
+                    .args(["-U3", a.to_str().unwrap(), b.to_str().unwrap()])
+                    .output()
+                    .unwrap();
+                let gnu = String::from_utf8(out.stdout).unwrap();
+                let gnu: String = gnu.split_inclusive('\n').skip(2).collect();
+                let ours = plan.diff("x");
+                let ours: String = ours
+                    .split("--- ")
+                    .find(|s| s.starts_with(&format!("x table {} ", t.name)))
+                    .map(|s| s.split_inclusive('\n').skip(2).collect())
+                    .unwrap_or_default();
+                assert_eq!(ours, gnu, "{n} {what} {}", t.name);
+            }
+        }
+    }
+    fs::remove_dir_all(&tmp).unwrap();
+}
