@@ -98,4 +98,21 @@ impl Destination {
         self.weight = weight;
         self
     }
+
+    /// Sets the upper and lower connection thresholds (`-x`, `-y`).
+    pub fn thresholds(mut self, upper: u32, lower: u32) -> Self {
+        self.upper_threshold = upper;
+        self.lower_threshold = lower;
+        self
+    }
+
+    /// Tunnels to it (`-i`) with `kind` encapsulation, a GUE `port` and
+    /// `IP_VS_TUNNEL_ENCAP_FLAG_*` `flags`.
+    pub fn tunnel(mut self, kind: TunnelType, port: u16, flags: u16) -> Self {
+        self.forward = ForwardMethod::Tunnel;
+        self.tunnel_type = kind;
+        self.tunnel_port = port;
+        self.tunnel_flags = flags;
+        self
+    }
 }

@@ -195,4 +195,23 @@ impl Service {
         self.timeout = timeout;
         self
     }
+
+    /// Sets the persistence netmask: a mask such as `0xffff_ff00` for IPv4,
+    /// a prefix length for IPv6.
+    pub fn netmask(mut self, netmask: u32) -> Self {
+        self.netmask = netmask;
+        self
+    }
+
+    /// Sets the persistence engine (`--pe`, e.g. `"sip"`).
+    pub fn pe(mut self, name: &str) -> Self {
+        self.pe_name = Some(name.to_owned());
+        self
+    }
+
+    /// Sets `flag` (`ServiceFlags::ONEPACKET`, `SCHED1`, ...).
+    pub fn flag(mut self, flag: u32) -> Self {
+        self.flags.0 |= flag;
+        self
+    }
 }

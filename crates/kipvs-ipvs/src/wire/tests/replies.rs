@@ -306,3 +306,30 @@ fn daemon_replies() {
     );
     golden_reply(DAEMON_REPLY_BACKUP, &backup);
 }
+
+#[test]
+fn dest_reply_of_the_other_family() {
+    let msg = parse(DEST_REPLY_MIXED);
+    golden_reply(DEST_REPLY_MIXED, &msg);
+    let attrs = msg.dest().unwrap();
+    assert!(attrs.contains(&DestAttr::AddrFamily(wire::AF_INET6)));
+    // The service is IPv4; the real server's own family decides.
+    let d = wire::dest_from_attrs(attrs, wire::AF_INET).unwrap();
+    assert_eq!((d.addr, d.port), (ip("2001:db8::2"), 80));
+    assert_eq!(d.forward, ForwardMethod::Tunnel);
+    assert_eq!(d.tunnel_type, TunnelType::Ipip);
+}
+
+#[test]
+fn dest_reply_gue_tunnel_with_thresholds() {
+    let msg = parse(DEST_REPLY_GUE);
+    golden_reply(DEST_REPLY_GUE, &msg);
+    let d = wire::dest_from_attrs(msg.dest().unwrap(), wire::AF_INET).unwrap();
+    assert_eq!((d.addr, d.port, d.weight), (ip("192.168.1.2"), 80, 2));
+    assert_eq!(d.forward, ForwardMethod::Tunnel);
+    assert_eq!(
+        (d.tunnel_type, d.tunnel_port, d.tunnel_flags),
+        (TunnelType::Gue, 6080, 2)
+    );
+    assert_eq!((d.upper_threshold, d.lower_threshold), (50, 5));
+}

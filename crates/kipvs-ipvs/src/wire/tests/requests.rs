@@ -394,6 +394,8 @@ fn get_dest_dump_needs_the_service_nest() {
         ipv6: false,
     });
     golden(GET_DEST_DUMP_FWMARK, &fwmark);
+    let v6 = crate::ipvs::dest_dump(&key(Protocol::Tcp, "2001:db8::1", 443));
+    golden(GET_DEST_DUMP_IPV6, &v6);
 }
 
 #[test]
