@@ -5,6 +5,7 @@ use crate::{types::SetType, wire::IpsetCmd};
 const ENOENT: i32 = 2;
 const EEXIST: i32 = 17;
 const EMSGSIZE: i32 = 90;
+const ERANGE: i32 = 34;
 
 /// `(code, command or None for any, words)`; a command-specific row wins
 /// over a generic one.
@@ -84,7 +85,11 @@ const CORE: Table = &[
         None,
         "Skbinfo mapping cannot be used: set was created without skbinfo support",
     ),
-    (4115, None, "The value of the bitmask parameter is invalid"),
+    (
+        4115,
+        None,
+        "netmask and bitmask options are mutually exclusive, provide only one",
+    ),
     (
         4103,
         Some(IpsetCmd::Add),

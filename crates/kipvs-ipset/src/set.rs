@@ -55,6 +55,8 @@ pub struct CreateOptions {
     pub netmask: Option<u8>,
     /// `markmask` (hash:ip,mark).
     pub markmask: Option<u32>,
+    /// `bitmask` (hash:ip, hash:ip,port, hash:net,net; Linux 6.1).
+    pub bitmask: Option<IpAddr>,
     /// `bucketsize`.
     pub bucketsize: Option<u8>,
     /// `timeout`: default timeout, and timeouts enabled.
@@ -174,6 +176,9 @@ impl CreateOptions {
         if let Some(m) = self.markmask {
             a.push((11, CreateAttr::MarkMask(m)));
         }
+        if let Some(m) = self.bitmask {
+            a.push((12, CreateAttr::Bitmask(m)));
+        }
         if let Some(v) = self.initval {
             a.push((17, CreateAttr::InitVal(v)));
         }
@@ -200,6 +205,14 @@ impl CreateOptions {
     /// for `set_type`.
     pub fn parse(set_type: SetType, words: &[&str]) -> Result<Self> {
         let mut o = CreateOptions::default();
+        let mut bitmask = None;
+        let exclusive = || {
+            Error::invalid(
+                "bitmask",
+                "netmask/bitmask",
+                "bitmask and netmask are mutually exclusive, provide only one",
+            )
+        };
         let mut i = 0;
         while i < words.len() {
             let word = words[i];
@@ -248,6 +261,18 @@ impl CreateOptions {
                     o.markmask = Some(number(arg()?, u32::MAX as u64)? as u32);
                     true
                 }
+                ("bitmask", _)
+                    if matches!(
+                        set_type,
+                        SetType::HashIp | SetType::HashIpPort | SetType::HashNetNet
+                    ) =>
+                {
+                    if o.netmask.is_some() {
+                        return Err(exclusive());
+                    }
+                    bitmask = Some(arg()?);
+                    true
+                }
                 ("netmask", _)
                     if matches!(
                         set_type,
@@ -257,6 +282,9 @@ impl CreateOptions {
                             | SetType::HashNetNet
                     ) =>
                 {
+                    if bitmask.is_some() {
+                        return Err(exclusive());
+                    }
                     o.netmask = Some(number(arg()?, 128)? as u8);
                     true
                 }
@@ -297,6 +325,17 @@ impl CreateOptions {
                 }
             };
             i += if takes { 2 } else { 1 };
+        }
+        if let Some(b) = bitmask {
+            // The mask is an address of the set's family, known only now.
+            let parsed = if o.family == Some(Family::Inet6) {
+                b.parse::<std::net::Ipv6Addr>().map(IpAddr::V6).ok()
+            } else {
+                b.parse::<std::net::Ipv4Addr>().map(IpAddr::V4).ok()
+            };
+            o.bitmask = Some(parsed.ok_or_else(|| {
+                Error::invalid("bitmask", b, format!("cannot parse {b} as a bitmask"))
+            })?);
         }
         o.validate(set_type)?;
         Ok(o)
@@ -378,6 +417,7 @@ impl Set {
                     o.forceadd = f & IPSET_FLAG_WITH_FORCEADD != 0;
                 }
                 CreateAttr::MarkMask(v) => o.markmask = Some(*v),
+                CreateAttr::Bitmask(v) => o.bitmask = Some(*v),
                 CreateAttr::InitVal(v) => o.initval = Some(*v),
                 CreateAttr::HashSize(v) => o.hashsize = Some(*v),
                 CreateAttr::MaxElem(v) => o.maxelem = Some(*v),
@@ -402,53 +442,79 @@ impl Set {
     }
 
     /// The options in ipset's order, as (keyword, value) pairs; flags have
-    /// no value. `ipset list` joins them into its `Header:` line, `-o xml`
-    /// into `<keyword>value</keyword>` elements.
+    /// no value. ipset prints them in the order of each type's create
+    /// arguments (so `netmask` comes after `initval` for hash:ip,port);
+    /// `ipset list` joins them into its `Header:` line, `-o xml` into
+    /// `<keyword>value</keyword>` elements.
     pub fn header_fields(&self) -> Vec<(&'static str, Option<String>)> {
+        use SetType::*;
         let o = &self.options;
+        const TAIL: &[&str] = &[
+            "timeout",
+            "counters",
+            "comment",
+            "skbinfo",
+            "bucketsize",
+            "initval",
+        ];
+        let order: Vec<&'static str> = match self.set_type {
+            BitmapIp => vec![
+                "range", "netmask", "timeout", "counters", "comment", "skbinfo",
+            ],
+            BitmapIpMac | BitmapPort => vec!["range", "timeout", "counters", "comment", "skbinfo"],
+            ListSet => vec!["size", "timeout", "counters", "comment", "skbinfo"],
+            HashIp => [
+                &["family", "hashsize", "maxelem", "netmask", "bitmask"][..],
+                TAIL,
+            ]
+            .concat(),
+            HashIpMark => [&["family", "markmask", "hashsize", "maxelem"][..], TAIL].concat(),
+            HashIpPort => [
+                &["family", "hashsize", "maxelem"][..],
+                TAIL,
+                &["netmask", "bitmask"],
+            ]
+            .concat(),
+            HashNetNet => [
+                &["family", "hashsize", "maxelem"][..],
+                TAIL,
+                &["bitmask", "netmask"],
+            ]
+            .concat(),
+            HashMac => [&["hashsize", "maxelem"][..], TAIL].concat(),
+            _ => [&["family", "hashsize", "maxelem"][..], TAIL].concat(),
+        };
         let mut f: Vec<(&'static str, Option<String>)> = Vec::new();
-        if self.set_type.has_family() {
-            f.push(("family", Some(self.family.to_string())));
-        }
-        match o.range {
-            Some(Range::Ip { from, to }) => f.push(("range", Some(format!("{from}-{to}")))),
-            Some(Range::Net { addr, cidr }) => f.push(("range", Some(format!("{addr}/{cidr}")))),
-            Some(Range::Port { from, to }) => f.push(("range", Some(format!("{from}-{to}")))),
-            None => {}
-        }
-        let num = |v: Option<u32>| v.map(|v| Some(v.to_string()));
-        if let Some(v) = num(o.hashsize) {
-            f.push(("hashsize", v));
-        }
-        if let Some(v) = num(o.maxelem) {
-            f.push(("maxelem", v));
-        }
-        if let Some(v) = num(o.size) {
-            f.push(("size", v));
-        }
-        if let Some(v) = o.netmask {
-            f.push(("netmask", Some(v.to_string())));
-        }
-        if let Some(v) = o.markmask {
-            f.push(("markmask", Some(format!("{v:#010x}"))));
-        }
-        if let Some(v) = num(o.timeout) {
-            f.push(("timeout", v));
-        }
-        for (on, word) in [
-            (o.counters, "counters"),
-            (o.comment, "comment"),
-            (o.skbinfo, "skbinfo"),
-        ] {
-            if on {
-                f.push((word, None));
+        for key in order {
+            let value: Option<Option<String>> = match key {
+                "family" => self
+                    .set_type
+                    .has_family()
+                    .then(|| Some(self.family.to_string())),
+                "range" => o.range.map(|r| {
+                    Some(match r {
+                        Range::Ip { from, to } => format!("{from}-{to}"),
+                        Range::Net { addr, cidr } => format!("{addr}/{cidr}"),
+                        Range::Port { from, to } => format!("{from}-{to}"),
+                    })
+                }),
+                "hashsize" => o.hashsize.map(|v| Some(v.to_string())),
+                "maxelem" => o.maxelem.map(|v| Some(v.to_string())),
+                "size" => o.size.map(|v| Some(v.to_string())),
+                "netmask" => o.netmask.map(|v| Some(v.to_string())),
+                "bitmask" => o.bitmask.map(|v| Some(v.to_string())),
+                "markmask" => o.markmask.map(|v| Some(format!("{v:#010x}"))),
+                "timeout" => o.timeout.map(|v| Some(v.to_string())),
+                "counters" => o.counters.then_some(None),
+                "comment" => o.comment.then_some(None),
+                "skbinfo" => o.skbinfo.then_some(None),
+                "bucketsize" => o.bucketsize.map(|v| Some(v.to_string())),
+                "initval" => o.initval.map(|v| Some(format!("{v:#010x}"))),
+                _ => None,
+            };
+            if let Some(v) = value {
+                f.push((key, v));
             }
-        }
-        if let Some(v) = o.bucketsize {
-            f.push(("bucketsize", Some(v.to_string())));
-        }
-        if let Some(v) = o.initval {
-            f.push(("initval", Some(format!("{v:#010x}"))));
         }
         f
     }

@@ -35,6 +35,9 @@ const IPSET_ATTR_CADT_FLAGS: u16 = 8;
 const IPSET_ATTR_CADT_LINENO: u16 = IPSET_ATTR_LINENO;
 const IPSET_ATTR_MARK: u16 = 10;
 const IPSET_ATTR_MARKMASK: u16 = 11;
+/// `IPSET_ATTR_BITMASK` (Linux 6.1, ipset 7.16): newer than some uapi
+/// headers, so defined here.
+const IPSET_ATTR_BITMASK: u16 = 12;
 // Create only.
 const IPSET_ATTR_INITVAL: u16 = 17;
 const IPSET_ATTR_HASHSIZE: u16 = 18;
@@ -383,6 +386,8 @@ pub enum CreateAttr {
     Mark(u32),
     /// `IPSET_ATTR_MARKMASK` (hash:ip,mark).
     MarkMask(u32),
+    /// `IPSET_ATTR_BITMASK`: an address mask applied to every element.
+    Bitmask(IpAddr),
     /// `IPSET_ATTR_INITVAL`: the hash seed.
     InitVal(u32),
     /// `IPSET_ATTR_HASHSIZE`.
@@ -421,6 +426,7 @@ impl CreateAttr {
             CreateAttr::LineNo(_) => IPSET_ATTR_CADT_LINENO,
             CreateAttr::Mark(_) => IPSET_ATTR_MARK,
             CreateAttr::MarkMask(_) => IPSET_ATTR_MARKMASK,
+            CreateAttr::Bitmask(_) => IPSET_ATTR_BITMASK,
             CreateAttr::InitVal(_) => IPSET_ATTR_INITVAL,
             CreateAttr::HashSize(_) => IPSET_ATTR_HASHSIZE,
             CreateAttr::MaxElem(_) => IPSET_ATTR_MAXELEM,
@@ -437,7 +443,7 @@ impl CreateAttr {
 
     fn value(&self) -> Value<'_> {
         match self {
-            CreateAttr::Ip(ip) | CreateAttr::IpTo(ip) => Value::Ip(ip),
+            CreateAttr::Ip(ip) | CreateAttr::IpTo(ip) | CreateAttr::Bitmask(ip) => Value::Ip(ip),
             CreateAttr::Cidr(v)
             | CreateAttr::Proto(v)
             | CreateAttr::Netmask(v)
@@ -474,6 +480,7 @@ impl CreateAttr {
             IPSET_ATTR_CADT_LINENO => CreateAttr::LineNo(u32_of(v)?),
             IPSET_ATTR_MARK => CreateAttr::Mark(u32_of(v)?),
             IPSET_ATTR_MARKMASK => CreateAttr::MarkMask(u32_of(v)?),
+            IPSET_ATTR_BITMASK => CreateAttr::Bitmask(ip_of(v)?),
             IPSET_ATTR_INITVAL => CreateAttr::InitVal(u32_of(v)?),
             IPSET_ATTR_HASHSIZE => CreateAttr::HashSize(u32_of(v)?),
             IPSET_ATTR_MAXELEM => CreateAttr::MaxElem(u32_of(v)?),
