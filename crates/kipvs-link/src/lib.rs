@@ -40,3 +40,22 @@ pub use link::Link;
 pub use links::Links;
 pub use name::{IfName, KUBE_IPVS0};
 pub use sync::{Action, Elsewhere, SyncFailure, SyncReport};
+
+/// The reply decoders the fuzz targets in `fuzz/` drive directly, as only
+/// the kernel can feed them through [`Links`]. Not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use netlink_packet_route::RouteNetlinkMessage;
+
+    use crate::{Address, Link};
+
+    /// The link in an `RTM_NEWLINK` reply.
+    pub fn link(msg: RouteNetlinkMessage) -> Option<Link> {
+        crate::wire::link::decode(msg)
+    }
+
+    /// The interface index and address of an `RTM_NEWADDR` reply.
+    pub fn address(msg: RouteNetlinkMessage) -> Option<(u32, Address)> {
+        crate::wire::address::decode(msg)
+    }
+}

@@ -24,6 +24,21 @@ pub use genl::resolve_family;
 pub use netns::NetNs;
 pub use socket::{BatchError, Socket, SocketOptions};
 
+/// The decoders the fuzz targets in `fuzz/` drive directly, as only the
+/// kernel can feed them through a [`Socket`]. Not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// The payload of an `NLMSG_ERROR` (`is_error`) or `NLMSG_DONE`, decoded
+    /// as [`Socket`](crate::Socket) decodes it.
+    pub fn parse_error(
+        flags: u16,
+        payload: &[u8],
+        is_error: bool,
+    ) -> crate::Result<(i32, crate::KernelError)> {
+        crate::socket::parse_error(flags, payload, is_error)
+    }
+}
+
 /// Re-exported so protocol crates and users agree on one version.
 pub use netlink_packet_core as core;
 /// Re-exported so protocol crates and users agree on one version.

@@ -407,7 +407,11 @@ fn deserialize<T: NetlinkDeserializable>(header: &NetlinkHeader, payload: &[u8])
 
 /// Decodes the payload of `NLMSG_ERROR` (`is_error`) or `NLMSG_DONE`: the
 /// code and, when the kernel sent them, the extended-ack attributes.
-fn parse_error(flags: u16, payload: &[u8], is_error: bool) -> Result<(i32, KernelError)> {
+pub(crate) fn parse_error(
+    flags: u16,
+    payload: &[u8],
+    is_error: bool,
+) -> Result<(i32, KernelError)> {
     let code = match payload.get(..4) {
         Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
         // An empty DONE (some families send one) means success.
