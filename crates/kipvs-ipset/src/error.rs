@@ -18,6 +18,11 @@ const CORE: Table = &[
         None,
         "Kernel error received: message could not be created",
     ),
+    (
+        ERANGE,
+        None,
+        "The specified range is too large, split it up into smaller ranges",
+    ),
     (4097, None, "Kernel error received: ipset protocol error"),
     (
         EEXIST,
