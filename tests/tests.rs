@@ -3,9 +3,10 @@
 //! namespace. IPVS tests run inside the test VM (`cargo xtask vm-test`) and
 //! skip on a host kernel without IPVS.
 
+mod cleanup;
+mod doctor;
+mod ipset;
 mod ipvsadm;
 mod link;
 mod sync;
-mod ipset;
 mod util;
-mod cleanup;

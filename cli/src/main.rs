@@ -87,10 +87,7 @@ fn main() -> ExitCode {
     }
     // `kipvs [--netns NS] ipvsadm ARGS`: the front ends parse their own
     // arguments, exactly as the real tools do, so clap never sees them.
-    if let Some(at) = args
-        .iter()
-        .position(|a| a == "ipvsadm" || a == "ipset")
-    {
+    if let Some(at) = args.iter().position(|a| a == "ipvsadm" || a == "ipset") {
         let before = &args[1..at];
         let netns = match before {
             [] => Some(NetNs::Current),

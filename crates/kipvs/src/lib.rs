@@ -9,6 +9,6 @@ pub use kipvs_cleanup as cleanup;
 pub use kipvs_ipset as ipset;
 pub use kipvs_ipvs as ipvs;
 pub use kipvs_link as link;
-pub use kipvs_sync as sync;
 pub use kipvs_netlink as netlink;
 pub use kipvs_netlink::{Error, KernelError, NetNs, Result};
+pub use kipvs_sync as sync;
