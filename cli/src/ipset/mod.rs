@@ -210,7 +210,24 @@ pub fn main(global: &Global, args: Vec<OsString>) -> i32 {
             out: String::new(),
         };
         let r = session.command(&opts, &rest, 0);
-        let _ = std::io::stdout().write_all(session.out.as_bytes());
+        let to_file = matches!(
+            rest.first().and_then(|c| Cmd::parse(c)),
+            Some(Cmd::List | Cmd::Save)
+        );
+        match (&opts.file, to_file) {
+            (Some(path), true) => {
+                if let Err(e) = std::fs::write(path, session.out.as_bytes()) {
+                    let reason = e.to_string();
+                    let reason = reason.split(" (os error").next().unwrap_or(&reason);
+                    return Err(Fail::Other(format!(
+                        "Cannot open {path} for writing: {reason}"
+                    )));
+                }
+            }
+            _ => {
+                let _ = std::io::stdout().write_all(session.out.as_bytes());
+            }
+        }
         r
     });
     match result {
@@ -306,8 +323,24 @@ impl Session<'_> {
                 Ok(0)
             }
             Cmd::Help => {
-                self.out.push_str(HELP);
-                Ok(0)
+                let Some(t) = rest.first() else {
+                    self.out.push_str(HELP);
+                    return Ok(0);
+                };
+                // The general part, up to the list of types.
+                let general = HELP.split("Supported set types:").next().unwrap_or(HELP);
+                match t.parse::<SetType>().ok().and_then(type_help) {
+                    Some(text) => {
+                        self.out.push_str(general);
+                        self.out.push_str(text);
+                        Ok(0)
+                    }
+                    None => {
+                        self.out
+                            .push_str(general.strip_suffix('\n').unwrap_or(general));
+                        Err(Fail::Param(format!("Unknown settype: `{t}'")))
+                    }
+                }
             }
             Cmd::Create => {
                 need(1, "")?;
@@ -420,8 +453,12 @@ impl Session<'_> {
                     ));
                 }
                 let text = match &opts.file {
-                    Some(f) => std::fs::read_to_string(f)
-                        .map_err(|e| Fail::Other(format!("Cannot open {f} for reading: {e}")))?,
+                    // ipset 7.17 exits 255 without a word when the file
+                    // cannot be opened.
+                    Some(f) => match std::fs::read_to_string(f) {
+                        Ok(t) => t,
+                        Err(_) => return Ok(255),
+                    },
                     None => std::io::read_to_string(std::io::stdin())
                         .map_err(|e| Fail::Other(format!("Cannot read standard input: {e}")))?,
                 };
@@ -460,6 +497,29 @@ fn warn_ignored(t: SetType, words: &mut Vec<&str>, quiet: bool) {
     if !lines.is_empty() && !quiet {
         eprintln!("Warning: {}", lines.join("\n"));
     }
+}
+
+/// `ipset help TYPE` of ipset 7.17 after the general part, per type.
+fn type_help(t: SetType) -> Option<&'static str> {
+    Some(match t {
+        SetType::BitmapIp => include_str!("help/bitmap_ip.txt"),
+        SetType::BitmapIpMac => include_str!("help/bitmap_ip_mac.txt"),
+        SetType::BitmapPort => include_str!("help/bitmap_port.txt"),
+        SetType::HashIp => include_str!("help/hash_ip.txt"),
+        SetType::HashMac => include_str!("help/hash_mac.txt"),
+        SetType::HashIpMac => include_str!("help/hash_ip_mac.txt"),
+        SetType::HashNet => include_str!("help/hash_net.txt"),
+        SetType::HashNetNet => include_str!("help/hash_net_net.txt"),
+        SetType::HashIpPort => include_str!("help/hash_ip_port.txt"),
+        SetType::HashNetPort => include_str!("help/hash_net_port.txt"),
+        SetType::HashIpPortIp => include_str!("help/hash_ip_port_ip.txt"),
+        SetType::HashIpPortNet => include_str!("help/hash_ip_port_net.txt"),
+        SetType::HashIpMark => include_str!("help/hash_ip_mark.txt"),
+        SetType::HashNetPortNet => include_str!("help/hash_net_port_net.txt"),
+        SetType::HashNetIface => include_str!("help/hash_net_iface.txt"),
+        SetType::ListSet => include_str!("help/list_set.txt"),
+        _ => return None,
+    })
 }
 
 /// `ipset help` of ipset 7.17, word for word.
