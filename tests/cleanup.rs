@@ -713,3 +713,53 @@ fn ipvs_mode_without_ipvs_cleans_iptables_and_sets() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A plain `iptables-save > FILE` taken by hand before a clean-up restores
+/// too (every table in it).
+#[test]
+fn a_plain_iptables_save_dump_restores() {
+    if !private_netns() || !require_tools() {
+        return;
+    }
+    load(Kind::Legacy, "iptables-mode.v4");
+    let original = saved(Kind::Legacy, false);
+    let dir = backup_dir("plain");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("by-hand.rules");
+    std::fs::write(&file, &original).unwrap();
+    ok(kipvs(
+        &["cleanup", "all", "--backup-dir", dir.to_str().unwrap()],
+        "",
+    ));
+    assert_ne!(
+        normalized(&saved(Kind::Legacy, false)),
+        normalized(&original)
+    );
+    let out = ok(kipvs(&["cleanup", "restore", file.to_str().unwrap()], ""));
+    let tables: Vec<&str> = out
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .split(',')
+        .collect();
+    assert!(out.contains(": iptables-legacy tables "), "{out}");
+    for t in ["nat", "filter", "mangle"] {
+        assert!(tables.contains(&t), "{out}");
+    }
+    assert_same(
+        "restored",
+        &normalized(&original),
+        &normalized(&saved(Kind::Legacy, false)),
+    );
+    // Not a backup at all: a clear error, nothing done.
+    std::fs::write(&file, "hello\n").unwrap();
+    let out = kipvs(&["cleanup", "restore", file.to_str().unwrap()], "");
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("not a kipvs cleanup backup"),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
