@@ -7,7 +7,26 @@
 
 use kipvs_testutil::{assert_same, private_netns, require_ipvs, require_tool, run, Output};
 
-use crate::util::kipvs;
+/// The kipvs binary, copied once per test process: other builds sharing
+/// the target directory may replace `target/debug/kipvs` while the VM runs.
+fn kipvs_exe() -> &'static str {
+    static EXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| {
+        let src = env!("CARGO_BIN_EXE_kipvs");
+        let dst = std::env::temp_dir().join(format!("kipvs-ipvsadm-test-{}", std::process::id()));
+        for _ in 0..50 {
+            if std::fs::copy(src, &dst).is_ok() {
+                return dst.display().to_string();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        src.to_owned()
+    })
+}
+
+fn kipvs(args: &[&str], stdin: &str) -> Output {
+    run(kipvs_exe(), args, stdin)
+}
 
 /// One case: command lines run in order. A line `R:` runs `-R` with the
 /// rest as standard input (`|` separates input lines).
@@ -37,6 +56,7 @@ const READS: &[&str] = &[
     "-L --daemon",
     "-Lnc",
     "-Lnc --persistent-conn",
+    "-Ln --nosort",
 ];
 
 const CASES: &[Case] = &[
@@ -303,6 +323,35 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
+        "names and sort order",
+        &[
+            "-A -t localhost:http",
+            "-A -u localhost:ntp -s rr",
+            "-a -t localhost:http -r 127.0.0.2:https -m",
+            "-a -u 127.0.0.1:123 -r 127.0.0.3 -m",
+            "-A -t 200.0.0.1:80",
+            "-A -t 128.0.0.1:80",
+            "-A -t 10.0.0.1:80",
+            "-A -t 10.0.0.1:8080",
+            "-A -u 10.0.0.1:80",
+            "-A --sctp-service 10.0.0.1:80",
+            "-A -t [ff00::1]:80",
+            "-A -t [2001:db8::1]:80",
+            "-A -t [::1]:80",
+            "-A -f 2147483648",
+            "-A -f 1",
+            "-A -f 3 -6",
+            "-a -t 10.0.0.1:80 -r 200.1.1.1 -m",
+            "-a -t 10.0.0.1:80 -r 10.1.1.1 -m",
+            "-a -t 10.0.0.1:80 -r 129.1.1.1 -m",
+            "-a -t 10.0.0.1:80 -r 10.1.1.1:81 -m",
+            "-a -t 10.0.0.1:80 -r 10.1.1.1:1 -m",
+            "-a -f 1 -r 10.1.1.1 -g",
+            "-a -f 1 -r [2001:db8::5] -i",
+            "-L -t localhost:http",
+        ],
+    ),
+    case(
         "restore",
         &[
             "R:-A -t 1.1.1.1:80|-a -t 1.1.1.1:80 -r 2.2.2.2|-a -t 1.1.1.1:80 -r 2.2.2.2|-A -t 1.1.1.2:80 -s rr",
@@ -481,4 +530,189 @@ fn ipvsadm_without_ipvs() {
             &ours(line),
         );
     }
+}
+
+/// Listings of a table with traffic: connections (`-c`), counters and
+/// rates, persistence templates. Counters and timers move, so a listing
+/// is retried a few times until both tools saw the same second.
+#[test]
+fn ipvsadm_connections_and_counters() {
+    if !private_netns() || !require_ipvs() || !require_tool("ipvsadm") {
+        return;
+    }
+    reset();
+    kipvs_testutil::sh("ip addr add 10.0.0.1/32 dev lo && ip route add 10.0.0.0/24 dev lo");
+    for line in [
+        "-A -u 10.0.0.1:53 -s rr",
+        "-a -u 10.0.0.1:53 -r 10.0.0.2:53 -g",
+        "-A -t 10.0.0.1:80 -s rr -p 600",
+        "-a -t 10.0.0.1:80 -r 10.0.0.3:80 -g -x 50 -y 5",
+        "-A -t [2001:db8::1]:80",
+    ] {
+        assert_eq!(real(line).code, 0, "{line}");
+    }
+    kipvs_testutil::sh(
+        "for i in 1 2 3; do echo hi > /dev/udp/10.0.0.1/53; done; \
+         timeout 2 bash -c 'exec 3<>/dev/tcp/10.0.0.1/80' || true",
+    );
+    let conns = run("cat", &["/proc/thread-self/net/ip_vs_conn"], "");
+    assert!(
+        conns.stdout.lines().count() >= 4,
+        "no connections: {}",
+        conns.stdout
+    );
+    for r in READS
+        .iter()
+        .chain(&["-Lc --persistent-conn", "-Lc", "-L --nosort"])
+    {
+        // Timers and rates move: ours must equal what ipvsadm printed
+        // just before or just after it.
+        let mut last = None;
+        for _ in 0..5 {
+            let (before, a, after) = (real(r), ours(r), real(r));
+            if a == before || a == after {
+                last = None;
+                break;
+            }
+            last = Some((before, a));
+        }
+        if let Some((e, a)) = last {
+            same(&format!("with traffic, `ipvsadm {r}`"), &e, &a);
+        }
+    }
+}
+
+/// The native subcommands write what ipvsadm reads back, and list it as JSON.
+#[test]
+fn native_subcommands() {
+    if !private_netns() || !require_ipvs() || !require_tool("ipvsadm") {
+        return;
+    }
+    reset();
+    let ok = |args: &[&str]| {
+        let out = kipvs(args, "");
+        assert_eq!(out.code, 0, "kipvs {args:?}: {}", out.stderr);
+        out.stdout
+    };
+    ok(&[
+        "service",
+        "add",
+        "tcp:10.0.0.5:80",
+        "-s",
+        "rr",
+        "-p",
+        "60",
+        "-M",
+        "255.255.255.0",
+        "-b",
+        "2",
+    ]);
+    ok(&[
+        "service",
+        "add",
+        "udp:[2001:db8::1]:53",
+        "-s",
+        "sh",
+        "-b",
+        "1",
+        "--ops",
+    ]);
+    ok(&["service", "add", "fwmark6:7", "-p"]);
+    ok(&[
+        "dest",
+        "add",
+        "tcp:10.0.0.5:80",
+        "10.0.0.9:8080",
+        "-f",
+        "masq",
+        "-w",
+        "3",
+        "-x",
+        "10",
+        "-y",
+        "2",
+    ]);
+    ok(&[
+        "dest",
+        "add",
+        "tcp:10.0.0.5:80",
+        "10.0.0.10",
+        "-f",
+        "tunnel",
+        "--tunnel-type",
+        "gue",
+        "--tunnel-port",
+        "6080",
+        "--tunnel-csum",
+    ]);
+    ok(&[
+        "dest",
+        "add",
+        "udp:[2001:db8::1]:53",
+        "[2001:db8::2]:5353",
+        "-f",
+        "masq",
+    ]);
+    ok(&[
+        "dest",
+        "edit",
+        "tcp:10.0.0.5:80",
+        "10.0.0.9:8080",
+        "-f",
+        "masq",
+        "-w",
+        "4",
+        "-x",
+        "10",
+    ]);
+    ok(&["dest", "add", "fwmark6:7", "2001:db8::3"]);
+    ok(&["dest", "delete", "fwmark6:7", "2001:db8::3"]);
+    assert_same(
+        "ipvsadm -Sn after kipvs service/dest",
+        "-A -t 10.0.0.5:80 -s rr -p 60 -M 255.255.255.0 -b flag-2\n\
+         -a -t 10.0.0.5:80 -r 10.0.0.9:8080 -m -w 4\n\
+         -a -t 10.0.0.5:80 -r 10.0.0.10:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum\n\
+         -A -u [2001:db8::1]:53 -s sh -o -b sh-fallback\n\
+         -a -u [2001:db8::1]:53 -r [2001:db8::2]:5353 -m -w 1\n\
+         -A -f 7 -6 -s wlc -p 300\n",
+        &real("-Sn").stdout,
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["--json", "service", "list"])).unwrap();
+    let first = &json[0];
+    assert_eq!(first["scheduler"], "rr");
+    assert_eq!(first["timeout"], 60);
+    assert_eq!(first["destinations"][0]["addr"], "10.0.0.10");
+    assert_eq!(first["destinations"][1]["weight"], 4);
+    assert_eq!(first["destinations"][1]["upper_threshold"], 10);
+    ok(&["timeout", "set", "--udp", "77"]);
+    assert_same(
+        "timeouts",
+        "Timeout (tcp tcpfin udp): 900 120 77\n",
+        &real("-L --timeout").stdout,
+    );
+    let t: serde_json::Value = serde_json::from_str(&ok(&["--json", "timeout", "get"])).unwrap();
+    assert_eq!(t["udp"], 77);
+    ok(&[
+        "daemon",
+        "start",
+        "backup",
+        "--interface",
+        "lo",
+        "--sync-id",
+        "9",
+    ]);
+    same("daemons", &real("-L --daemon"), &ours("-L --daemon"));
+    let d: serde_json::Value = serde_json::from_str(&ok(&["--json", "daemon", "list"])).unwrap();
+    assert_eq!(d[0]["sync_id"], 9);
+    ok(&["daemon", "stop", "backup"]);
+    ok(&["zero"]);
+    ok(&["zero", "tcp:10.0.0.5:80"]);
+    let info: serde_json::Value = serde_json::from_str(&ok(&["--json", "info"])).unwrap();
+    assert_eq!(info["version"], 0x010201);
+    ok(&["service", "delete", "udp:[2001:db8::1]:53"]);
+    let out = kipvs(&["service", "delete", "udp:[2001:db8::1]:53"], "");
+    assert_eq!(out.code, 1, "deleting a missing service fails");
+    ok(&["flush"]);
+    assert_same("after flush", "", &real("-Sn").stdout);
 }

@@ -393,16 +393,22 @@ struct ServiceWithDests<'a> {
     destinations: &'a [Destination],
 }
 
+/// A reader that went away (`| head`) is not an error.
+fn quiet_pipe(r: io::Result<()>) -> anyhow::Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
 fn print(text: &str) -> anyhow::Result<()> {
-    io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(())
+    quiet_pipe(io::stdout().lock().write_all(text.as_bytes()))
 }
 
 fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
-    Ok(())
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    print(&text)
 }
 
 fn print_table(
