@@ -323,3 +323,13 @@ pub(crate) fn dest_of(m: &IpvsMessage, key: &ServiceKey) -> Result<Destination> 
     let af = if key.is_ipv6() { AF_INET6 } else { AF_INET };
     wire::dest_from_attrs(attrs, af).map_err(|e| decode_error("a real server", e))
 }
+
+#[cfg(test)]
+mod tests {
+    /// A handle can move to another thread (e.g. a reconcile loop's).
+    #[test]
+    fn the_handle_is_send() {
+        fn send<T: Send>() {}
+        send::<super::Ipvs>();
+    }
+}

@@ -2,6 +2,7 @@
 
 mod fuzz;
 mod golden;
+mod quirks;
 mod replies;
 mod requests;
 
