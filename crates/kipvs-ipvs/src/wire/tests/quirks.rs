@@ -1,6 +1,6 @@
 //! Each wire quirk of `linux/ip_vs.h`, alone.
 
-use netlink_packet_core::{Emitable, NlaBuffer, Parseable, NLA_F_NESTED, NLA_F_NET_BYTEORDER};
+use netlink_packet_core::{Emitable, NLA_F_NESTED, NLA_F_NET_BYTEORDER};
 
 use crate::{
     wire::{self, DaemonAttr, DestAttr, IpvsAttr, SvcAttr, SvcFlags},
