@@ -763,3 +763,53 @@ fn a_plain_iptables_save_dump_restores() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A backend that cannot be read (here a stand-in `ip6tables-legacy-save`
+/// failing as it does with IPv6 disabled) is skipped and named; the others
+/// are cleaned.
+#[test]
+fn an_unreadable_backend_is_skipped_not_fatal() {
+    use std::os::unix::fs::PermissionsExt;
+    if !private_netns() || !require_tools() {
+        return;
+    }
+    load(Kind::Nft, "iptables-mode.v4");
+    let dir = backup_dir("unreadable");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (tool, body) in [
+        ("ip6tables-legacy-save", "echo 'ip6tables-legacy-save v1.8.9 (legacy): Cannot initialize: Address family not supported by protocol' >&2; exit 1"),
+        ("ip6tables-legacy-restore", "exit 0"),
+    ] {
+        let path = bin.join(tool);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kipvs"))
+        .args([
+            "cleanup",
+            "iptables-mode",
+            "--backup-dir",
+            dir.to_str().unwrap(),
+        ])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stderr.contains("skipped ip6tables-legacy: cannot read it: `ip6tables-legacy-save -c` failed with exit code 1: ip6tables-legacy-save v1.8.9 (legacy): Cannot initialize"), "{stderr}");
+    assert_same(
+        "nft",
+        &normalized(&fixture("iptables-mode.v4.after-iptables-mode")),
+        &normalized(&saved(Kind::Nft, false)),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,7 +15,7 @@ use crate::{
     kube::Mode,
     nft::{self, NftTable},
     plan::{self, Plan},
-    Result,
+    Error, Result,
 };
 
 /// What to clean: the leftovers of the mode the node no longer runs.
@@ -234,7 +234,17 @@ impl Cleanup {
                     report.skipped.push(format!("{backend}: not installed"));
                     continue;
                 }
-                let rs = backend.save(&self.netns)?;
+                // A backend that cannot be read (no kernel support, IPv6
+                // disabled) cannot be cleaned either: it is left alone and
+                // said so, rather than stopping the clean-up of the others.
+                let rs = match backend.save(&self.netns) {
+                    Ok(rs) => rs,
+                    Err(e @ (Error::Tool { .. } | Error::Parse { .. })) => {
+                        report.skipped.push(format!("{backend}: cannot read it: {e}"));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 if !plan::has_kube_state(&rs) {
                     sets_in_use.extend(plan::match_sets(&rs));
                     continue;
