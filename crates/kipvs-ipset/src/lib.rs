@@ -14,17 +14,20 @@
 #![forbid(unsafe_code)]
 
 mod adt;
+mod bulk;
 mod entry;
 mod error;
 mod handle;
+mod parse;
 pub mod proto;
 mod set;
 mod types;
 pub mod wire;
 
+pub use bulk::{BulkError, SyncStats};
 pub use entry::{Entry, IpPart, Op, Part, PortPart, Position};
 pub use error::describe;
-pub use handle::{BulkError, IpSet, SetKind, SyncStats};
+pub use handle::{IpSet, SetKind};
 pub use set::{CreateOptions, Range, Set};
 pub use types::{Dim, Family, SetName, SetType};
 

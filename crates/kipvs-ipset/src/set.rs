@@ -4,7 +4,8 @@
 use std::{fmt::Write as _, net::IpAddr};
 
 use crate::{
-    entry::{number, Entry},
+    entry::Entry,
+    parse::number,
     types::{Family, SetName, SetType},
     wire::{
         CreateAttr, IPSET_FLAG_WITH_COMMENT, IPSET_FLAG_WITH_COUNTERS, IPSET_FLAG_WITH_FORCEADD,
