@@ -23,6 +23,32 @@
 //! }
 //! # Ok::<(), kipvs_ipvs::Error>(())
 //! ```
+//!
+//! # Kernel behaviour worth knowing
+//!
+//! Found by experiment on Linux 6.1 (the tests in `tests/kernel` pin each):
+//!
+//! * A change refused in a batch does not stop the ones after it
+//!   ([`Ipvs::apply`] returns the refusals by index, with their context in
+//!   words); like `ipvsadm -R`, a batch is not atomic.
+//! * Service dumps resume by position in one table shared by every network
+//!   namespace: a dump of many services taken while another namespace
+//!   changes its services can repeat (dropped by [`Ipvs::services`]) or
+//!   miss an entry.
+//! * The kernel finishes a dump only on a later `recvmsg` and refuses a
+//!   second dump on the same socket meanwhile (`EBUSY`), and it dumps under
+//!   one global mutex: [`Ipvs::table`] reads the real servers one service
+//!   after another (dumping over several sockets at once measured slower).
+//! * In a namespace with no route at all (loopback down) every IPv4 real
+//!   server but a tunnelled one is refused with `EINVAL`: the kernel checks
+//!   the address type against a local table that does not exist yet.
+//! * A real server of the other address family than its service's is
+//!   allowed only with tunnelling, and a sync daemon will not start while
+//!   one exists (`EINVAL`).
+//! * Linux 6.1 keeps the forwarding method asked for a local address;
+//!   `ipvsadm -S` prints [`ForwardMethod::Local`] as `-g`.
+//! * The `sip` persistence engine module is loaded on demand through
+//!   `/sbin/modprobe`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -1,6 +1,6 @@
 //! Connection synchronisation daemons.
 
-use kipvs_ipvs::{Daemon, DaemonState};
+use kipvs_ipvs::{Daemon, DaemonState, Destination, ForwardMethod, Service};
 use kipvs_testutil::sh;
 
 use crate::{ip, ipvsadm, setup_with_ipvsadm};
@@ -66,4 +66,16 @@ fn master_and_backup_with_every_option() {
             .starts_with("stopping the master sync daemon"),
         "{err}"
     );
+
+    // The sync protocol cannot carry mixed families: no daemon starts
+    // while a real server of the other family exists.
+    let key = crate::tcp("10.0.0.1", 80);
+    ipvs.add_service(&Service::new(key)).unwrap();
+    ipvs.add_destination(
+        &key,
+        &Destination::new(ip("2001:db8::2"), 80).forward(ForwardMethod::Tunnel),
+    )
+    .unwrap();
+    let err = ipvs.start_daemon(&master).unwrap_err();
+    assert_eq!(err.errno(), Some(22), "{err}");
 }
