@@ -129,6 +129,30 @@ fn protocol() {
 }
 
 #[test]
+fn type_and_header_queries() {
+    // ipset asks the kernel's type revision before a create, and a set's
+    // header before parsing an element for it.
+    check(
+        "type",
+        golden!("type"),
+        REQ,
+        msg(
+            IpsetCmd::Type,
+            vec![
+                CmdAttr::TypeName("hash:ip,port".into()),
+                CmdAttr::Family(Family::Inet.to_wire()),
+            ],
+        ),
+    );
+    check(
+        "header",
+        golden!("header"),
+        REQ,
+        msg(IpsetCmd::Header, vec![name("foo")]),
+    );
+}
+
+#[test]
 fn creates() {
     use SetType::*;
     let f = REQ | ACK | CREATE | EXCL;

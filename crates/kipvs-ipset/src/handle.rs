@@ -241,7 +241,10 @@ impl IpSet {
         Ok(())
     }
 
-    /// The type and family of `name` (`IPSET_CMD_HEADER`), cached.
+    /// The type and family of `name` (`IPSET_CMD_HEADER`). Answers are
+    /// cached per handle, and this handle's own create, rename, swap,
+    /// destroy and listings keep the cache current; [`IpSet::forget`]
+    /// drops it when other programs may have changed the sets.
     pub fn kind(&mut self, name: &SetName) -> Result<SetKind> {
         if let Some(k) = self.kinds.get(name) {
             return Ok(*k);
@@ -269,6 +272,11 @@ impl IpSet {
         };
         self.kinds.insert(name.clone(), k);
         Ok(k)
+    }
+
+    /// Forgets every cached set type (see [`IpSet::kind`]).
+    pub fn forget(&mut self) {
+        self.kinds.clear();
     }
 
     fn dump(&mut self, cmd: IpsetCmd, name: Option<&SetName>, flags: u32) -> Result<Vec<Set>> {
