@@ -208,7 +208,7 @@ impl Desired {
                 let family = s.options.family_for(s.set_type);
                 let mut seen = HashSet::new();
                 for (j, e) in s.entries.iter().enumerate() {
-                    if !seen.insert(e.key()) {
+                    if !seen.insert(&e.parts) {
                         p.push(Problem::new(
                             format!("ipsets[{i}].entries[{j}]"),
                             format!("entry {} is listed twice", e.elem_text(s.set_type)),

@@ -2,6 +2,7 @@
 //! I/O. A plan lists the fewest changes, in the order they are applied.
 
 use std::{
+    borrow::Cow,
     collections::{BTreeMap, BTreeSet, HashMap, HashSet},
     net::IpAddr,
     time::{Duration, Instant},
@@ -328,12 +329,13 @@ fn plan_set(p: &mut Phases, s: &DesiredSet, cur: &Set, options: &PlanOptions) {
         ));
         return;
     }
-    let have: HashMap<Entry, &Entry> = cur.entries.iter().map(|e| (canon(e), e)).collect();
-    let want: HashSet<Entry> = s.entries.iter().map(canon).collect();
+    let have: HashMap<Cow<[Part]>, &Entry> =
+        cur.entries.iter().map(|e| (canon_parts(e), e)).collect();
+    let want: HashSet<Cow<[Part]>> = s.entries.iter().map(canon_parts).collect();
     let add: Vec<Entry> = s
         .entries
         .iter()
-        .filter(|e| match have.get(&canon(e)) {
+        .filter(|e| match have.get(&canon_parts(e)) {
             None => true,
             Some(c) => !same_entry_options(e, c),
         })
@@ -342,7 +344,7 @@ fn plan_set(p: &mut Phases, s: &DesiredSet, cur: &Set, options: &PlanOptions) {
     let del: Vec<Entry> = cur
         .entries
         .iter()
-        .filter(|e| !want.contains(&canon(e)))
+        .filter(|e| !want.contains(&canon_parts(e)))
         .map(Entry::key)
         .collect();
     let changed = add.len() + del.len();
@@ -425,27 +427,32 @@ pub(crate) fn clean_dest(d: &Destination) -> Destination {
 }
 
 fn same_service(want: &Service, have: &Service) -> bool {
-    let w = clean_service(want);
-    let h = clean_service(have);
-    w.scheduler == h.scheduler
-        && w.flags == h.flags
-        && w.netmask == h.netmask
-        && w.pe_name == h.pe_name
+    let flags = |s: &Service| s.flags.0 & !ServiceFlags::HASHED;
+    want.scheduler == have.scheduler
+        && flags(want) == flags(have)
+        && want.netmask == have.netmask
+        && want.pe_name == have.pe_name
         // The timeout means something with persistence only; the kernel
         // keeps what it was given either way.
-        && (w.timeout == h.timeout || !w.flags.has(ServiceFlags::PERSISTENT))
+        && (want.timeout == have.timeout || !want.flags.has(ServiceFlags::PERSISTENT))
 }
 
+/// Compares what a write sets, field by field: this runs for every real
+/// server on every sync, so it allocates nothing.
 fn same_dest(want: &Destination, have: &Destination) -> bool {
-    let mut w = clean_dest(want);
-    let h = clean_dest(have);
     // A real server at a local address is forwarded locally whatever it
     // was given (`__ip_vs_update_dest` forces IP_VS_CONN_F_LOCALNODE), so
     // the kernel lists it as "local": asking again changes nothing.
-    if h.forward == ForwardMethod::Local {
-        w.forward = ForwardMethod::Local;
-    }
-    w == h
+    let forward = want.forward == have.forward || have.forward == ForwardMethod::Local;
+    let tunnel = want.forward != ForwardMethod::Tunnel
+        || (want.tunnel_type == have.tunnel_type
+            && want.tunnel_port == have.tunnel_port
+            && want.tunnel_flags == have.tunnel_flags);
+    forward
+        && tunnel
+        && want.weight == have.weight
+        && want.upper_threshold == have.upper_threshold
+        && want.lower_threshold == have.lower_threshold
 }
 
 /// Options that a set's listing reports as given. `hashsize`, `bucketsize`
@@ -471,16 +478,29 @@ fn same_options(want: &CreateOptions, have: &CreateOptions) -> bool {
 /// An element in one form whatever way it was written: the kernel lists
 /// `10.0.0.1/32` of a hash:net as `10.0.0.1`.
 pub(crate) fn canon(e: &Entry) -> Entry {
-    let mut k = e.key();
-    for part in &mut k.parts {
+    Entry::new(canon_parts(e).into_owned())
+}
+
+/// The parts of [`canon`], borrowed when nothing needs changing (nearly
+/// always: this runs for every entry on every sync).
+fn canon_parts(e: &Entry) -> Cow<'_, [Part]> {
+    let full = |ip: &kipvs_ipset::IpPart| ip.cidr == Some(if ip.addr.is_ipv6() { 128 } else { 32 });
+    if !e
+        .parts
+        .iter()
+        .any(|p| matches!(p, Part::Ip(ip) if full(ip)))
+    {
+        return Cow::Borrowed(&e.parts);
+    }
+    let mut parts = e.parts.clone();
+    for part in &mut parts {
         if let Part::Ip(ip) = part {
-            let max = if ip.addr.is_ipv6() { 128 } else { 32 };
-            if ip.cidr == Some(max) {
+            if full(ip) {
                 ip.cidr = None;
             }
         }
     }
-    k
+    Cow::Owned(parts)
 }
 
 /// Options that an add with `-exist` updates; timeouts and counters run

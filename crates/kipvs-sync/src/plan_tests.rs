@@ -495,3 +495,62 @@ fn addresses_in_one_batch_each_way() {
         "create-link kube-ipvs0: dummy, down"
     );
 }
+
+#[test]
+#[ignore = "a timing probe: cargo test --release -p kipvs-sync planner_cost -- --ignored --nocapture"]
+fn planner_cost_of_5000_services() {
+    let n = 5000u32;
+    let mk = |first: u32| -> Desired {
+        let v = |i: u32| std::net::Ipv4Addr::from(0x0a60_0000 + i).to_string();
+        let r = |i: u32| std::net::Ipv4Addr::from(0xac10_0000 + i).to_string();
+        Desired {
+            services: Some(
+                (first..first + n)
+                    .map(|i| svc(tcp(&v(i), 80), &[&r(3 * i), &r(3 * i + 1), &r(3 * i + 2)]))
+                    .collect(),
+            ),
+            ipsets: Some(vec![set(
+                "KUBE-CLUSTER-IP",
+                &(first..first + n).map(ipport).collect::<Vec<_>>(),
+            )]),
+            ..Desired::default()
+        }
+    };
+    let base = mk(1);
+    let churn = mk(1 + n / 100);
+    let mut o = observed_of(base.services.as_ref().unwrap());
+    o.sets = observed_sets(base.ipsets.as_ref().unwrap()).sets;
+    let only_services = |d: &Desired| Desired {
+        services: d.services.clone(),
+        ..Desired::default()
+    };
+    let only_sets = |d: &Desired| Desired {
+        ipsets: d.ipsets.clone(),
+        ..Desired::default()
+    };
+    let (bs, cs, bt, ct) = (
+        only_services(&base),
+        only_services(&churn),
+        only_sets(&base),
+        only_sets(&churn),
+    );
+    for (name, d) in [
+        ("same", &base),
+        ("churn", &churn),
+        ("svc-same", &bs),
+        ("svc-churn", &cs),
+        ("set-same", &bt),
+        ("set-churn", &ct),
+    ] {
+        let t = Instant::now();
+        d.validate().unwrap();
+        let tv = t.elapsed();
+        let mut book = DrainBook::default();
+        let p = plan(d, &o, &PlanOptions::default(), &mut book, Instant::now());
+        eprintln!(
+            "{name}: validate {tv:?} plan {:?} changes {}",
+            t.elapsed() - tv,
+            p.changes.len()
+        );
+    }
+}

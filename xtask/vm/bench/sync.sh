@@ -12,14 +12,14 @@
 #   one-shot  a no-change `kipvs apply` run as a new process (reads the
 #             whole table: 1 + N real-server dumps).
 #
-# Run in the VM with `cargo xtask vm-run --release xtask/vm/bench/sync.sh`
+# Run in the VM with `cargo xtask vm-run --release xtask/vm/bench/sync.sh [SIZES]`
 # (or `cargo xtask bench sync` once the scenario is listed in
 # xtask/src/payload.rs). The inputs are generated here. Every measurement
 # gets a fresh network namespace: IPVS keeps deleted real servers on a
 # trash list that slows later adds.
 set -euo pipefail
 
-SIZES=${SIZES:-"1000 5000 10000"}
+SIZES=${*:-"1000 5000 10000"}
 DIR=$(mktemp -d /tmp/kipvs-bench-sync.XXXXXX)
 export KIPVS_LOCK=$DIR/lock
 
@@ -54,6 +54,15 @@ gen() {
         for (s = first; s < first + n; s++)
             printf "%s\"%s\"", (s > first ? ", " : ""), vip(s) > json
         printf "]}}\n" > json
+        close(json)
+        # The same state split by part, to time each on its own.
+        while ((getline line < json) > 0) doc = doc line "\n"
+        close(json)
+        i = index(doc, "\n \"ipsets\""); j = index(doc, "\n \"addresses\"")
+        head = "{\"version\": 1,"
+        printf "%s%s\n]}\n", "{\"version\": 1, ", substr(doc, index(doc, "\"services\""), i - index(doc, "\"services\"") - 2) > (out "-svc.json")
+        printf "%s%s}\n", head, substr(doc, i + 1, j - i - 2) > (out "-set.json")
+        printf "%s%s\n", head, substr(doc, j + 1) > (out "-addr.json")
     }'
 }
 
@@ -63,15 +72,28 @@ now() { date +%s%N; }
 # lo up (IPVS refuses real servers without a route).
 fresh() { unshare -n bash -c "ip link set lo up; $1"; }
 
-# The tools: ipvsadm -R, ipset restore, ip -batch; prints nanoseconds.
+# The tools: ipvsadm -R, ipset restore, ip -batch; prints nanoseconds
+# (total, then each), and what the kernel holds.
 tools() {
     fresh "
         t0=\$(date +%s%N)
         ipvsadm -R <$DIR/$1.ipvs
-        ipset restore <$DIR/$1.ipset
-        ip -batch $DIR/$1.ip
         t1=\$(date +%s%N)
-        echo \$((t1 - t0)) \$(ipvsadm -Sn | wc -l) \$(ipset list KUBE-CLUSTER-IP | grep -c tcp:80) \$(ip -o addr show dev kube-ipvs0 | wc -l)
+        ipset restore <$DIR/$1.ipset
+        t2=\$(date +%s%N)
+        ip -batch $DIR/$1.ip
+        t3=\$(date +%s%N)
+        echo \$((t3 - t0)) \$((t1 - t0)) \$((t2 - t1)) \$((t3 - t2)) \$(ipvsadm -Sn | wc -l) \$(ipset list KUBE-CLUSTER-IP | grep -c tcp:80) \$(ip -o addr show dev kube-ipvs0 | wc -l)
+    "
+}
+
+# part FILE: nanoseconds of a cold `kipvs apply` of one part.
+part() {
+    fresh "
+        t0=\$(date +%s%N)
+        kipvs apply -f $1 >/dev/null
+        t1=\$(date +%s%N)
+        echo \$((t1 - t0))
     "
 }
 
@@ -94,7 +116,7 @@ ours() {
 step() {
     sed -n "${2}p" "$1" | awk '{
         for (i = 1; i <= NF; i++) { if ($i == "plan") p = $(i + 1); if ($i == "apply") a = $(i + 1) }
-        printf "%d\n", (p + a) * 1000000 }'
+        printf "%.0f\n", (p + a) * 1000000 }'
 }
 
 ms() { printf '%d.%03d' $(($1 / 1000000)) $(($1 / 1000 % 1000)); }
@@ -102,12 +124,20 @@ ratio() { printf '%d.%01dx' $(($1 / $2)) $(($1 * 10 / $2 % 10)); }
 
 printf '%-9s %10s %10s %6s %10s %6s %10s %6s %10s\n' services "tools ms" "cold ms" "x" \
     "no-chg ms" "cold/" "churn ms" "cold/" "1-shot ms"
+parts=()
 for n in $SIZES; do
     churn=$((n / 100))
     gen "$n" "s$n" 1
     # 1% churn: the first 1% of the services go, as many new ones come.
     gen "$n" "c$n" $((churn + 1))
-    read -r t_tools l_tools e_tools a_tools < <(tools "s$n")
+    read -r t_tools t_ti t_ts t_ta l_tools e_tools a_tools < <(tools "s$n")
+    t_ki=$(part "$DIR/s$n-svc.json")
+    t_ks=$(part "$DIR/s$n-set.json")
+    t_ka=$(part "$DIR/s$n-addr.json")
+    parts+=("$(printf '%-9s %10s %10s %6s %10s %10s %6s %10s %10s %6s' "$n x 3" \
+        "$(ms "$t_ti")" "$(ms "$t_ki")" "$(ratio "$t_ti" "$t_ki")" \
+        "$(ms "$t_ts")" "$(ms "$t_ks")" "$(ratio "$t_ts" "$t_ks")" \
+        "$(ms "$t_ta")" "$(ms "$t_ka")" "$(ratio "$t_ta" "$t_ka")")")
     read -r t_cold l_ours e_ours a_ours < <(ours "s$n" "c$n")
     if [ "$l_tools $e_tools $a_tools" != "$l_ours $e_ours $a_ours" ]; then
         echo "bench: states differ: tools $l_tools/$e_tools/$a_tools, kipvs $l_ours/$e_ours/$a_ours" >&2
@@ -121,6 +151,10 @@ for n in $SIZES; do
         "$(ms "$t_churn")" "$(ratio "$t_cold" "$t_churn")" "$(ms "$t_one")"
     cat "$DIR/churn.t" >&2
 done
+printf '\nBy part (each a cold run in a fresh namespace):\n'
+printf '%-9s %10s %10s %6s %10s %10s %6s %10s %10s %6s\n' services "ipvsadm-R" "kipvs" "x" \
+    "ipset-rst" "kipvs" "x" "ip-batch" "kipvs" "x"
+printf '%s\n' "${parts[@]}"
 printf '(TCG VM; tools = ipvsadm -R + ipset restore + ip -batch; cold = kipvs apply, a new process;\n'
 printf ' no-chg and churn = the next sync of the same syncer, plan with reads + apply; 1-shot = a no-change kipvs apply as a new process)\n'
 rm -rf "$DIR"
