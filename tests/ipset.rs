@@ -14,7 +14,7 @@ use crate::util::kipvs;
 /// A line `restore:TEXT` feeds TEXT (with `\n` escapes) to `ipset restore`.
 const CASES: &[(&str, &[&str])] = &[
     ("hash:ip basics", &["create s hash:ip", "add s 1.2.3.4", "add s 1.2.3.4", "-exist add s 1.2.3.4", "test s 1.2.3.4", "test s 1.2.3.5", "del s 1.2.3.4", "del s 1.2.3.4", "-! del s 1.2.3.4", "add s 10.0.0.0/30", "add s 10.1.0.1-10.1.0.3"]),
-    ("hash:ip inet6", &["create s hash:ip family inet6 hashsize 64 maxelem 10", "add s 2001:db8::1", "add s ::1", "add s fe80::1 ", "test s ::1", "add s 1.2.3.4"]),
+    ("hash:ip inet6", &["create s hash:ip family inet6 hashsize 64 maxelem 10", "add s 2001:db8::1", "add s ::1", "add s fe80::1 ", "test s ::1", "add s 1.2.3.4", "add s ::2", "add s ::1.2.3.4", "add s ::ffff:1.2.3.4", "add s 1:0:0:1::1", "add s 0:0:0:0:0:1:0:0", "add s ::"]),
     ("hash:ip options", &["create s hash:ip timeout 100 counters comment skbinfo forceadd bucketsize 4 netmask 24", "add s 1.2.3.4 timeout 50 packets 1 bytes 2 comment hello skbmark 0x10/0xff skbprio 1:2 skbqueue 7", "add s 5.6.7.8 skbmark 5", "list s"]),
     ("hash:ip,port", &["create s hash:ip,port", "add s 1.2.3.4,80", "add s 1.2.3.4,udp:53", "add s 1.2.3.4,sctp:9", "add s 1.2.3.4,icmp:echo-request", "add s 1.2.3.4,icmp:3/8", "add s 1.2.3.4,gre:0", "add s 1.2.3.4,tcp:100-102", "add s 1.2.3.4,99999", "add s 1.2.3.4", "test s 1.2.3.4,tcp:80", "test s 1.2.3.4,udp:80"]),
     ("hash:ip,port inet6", &["create s hash:ip,port family inet6 timeout 0", "add s 2001:db8::1,tcp:443 timeout 20", "add s 2001:db8::1,icmpv6:echo-request", "add s 2001:db8::1,ipv6-icmp:1/3"]),

@@ -420,12 +420,13 @@ impl Entry {
             match part {
                 Part::Ip(ip) => {
                     let max = if ip.addr.is_ipv6() { 128 } else { 32 };
-                    let _ = write!(s, "{}", ip.addr);
+                    s.push_str(&ip_text(ip.addr));
                     if let Some(c) = ip.cidr.filter(|c| *c != max) {
                         let _ = write!(s, "/{c}");
                     }
                     if let Some(to) = ip.to {
-                        let _ = write!(s, "-{to}");
+                        s.push('-');
+                        s.push_str(&ip_text(to));
                     }
                 }
                 Part::Port(p) => write_port(&mut s, set_type, p),
@@ -450,6 +451,20 @@ impl Entry {
         }
         s
     }
+}
+
+/// An address as glibc's `inet_ntop` writes it: like Rust's, except that
+/// an IPv4-compatible address (`::a.b.c.d`, six leading zero groups and
+/// a non-zero seventh) keeps its dotted tail.
+pub(crate) fn ip_text(addr: IpAddr) -> String {
+    if let IpAddr::V6(v6) = addr {
+        let g = v6.segments();
+        if g[..6].iter().all(|x| *x == 0) && g[6] != 0 {
+            let [.., a, b, c, d] = v6.octets();
+            return format!("::{a}.{b}.{c}.{d}");
+        }
+    }
+    addr.to_string()
 }
 
 fn write_port(s: &mut String, set_type: SetType, p: &PortPart) {

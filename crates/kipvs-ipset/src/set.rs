@@ -503,7 +503,7 @@ impl Set {
                 "maxelem" => o.maxelem.map(|v| Some(v.to_string())),
                 "size" => o.size.map(|v| Some(v.to_string())),
                 "netmask" => o.netmask.map(|v| Some(v.to_string())),
-                "bitmask" => o.bitmask.map(|v| Some(v.to_string())),
+                "bitmask" => o.bitmask.map(|v| Some(crate::entry::ip_text(v))),
                 "markmask" => o.markmask.map(|v| Some(format!("{v:#010x}"))),
                 "timeout" => o.timeout.map(|v| Some(v.to_string())),
                 "counters" => o.counters.then_some(None),
