@@ -93,6 +93,21 @@ pub(crate) struct Opts {
     pub file: Option<String>,
 }
 
+/// ipset's words for an element it cannot parse; an ICMP protocol of the
+/// wrong family trips two later checks that differ by command.
+pub(crate) fn entry_error(e: Error, cmd: Cmd) -> Fail {
+    if let Error::Invalid { what, reason, .. } = &e {
+        if what == "icmp family" {
+            return Fail::Other(if cmd == Cmd::Add {
+                format!("Syntax error: {reason}\nInvalid add command: missing setname")
+            } else {
+                "There are missing mandatory flags but can't check them. It's a bug, please report the problem.".into()
+            });
+        }
+    }
+    Fail::from(e)
+}
+
 /// Takes ipset's global options out of `args`, wherever they are.
 fn take_options(args: Vec<String>, opts: &mut Opts) -> Result<Vec<String>, Fail> {
     let mut rest = Vec::new();
@@ -359,7 +374,8 @@ impl Session<'_> {
                 need(2, "second ")?;
                 let name = set_name(&rest[0])?;
                 let kind = self.handle()?.kind(&name)?;
-                let mut entry = Entry::parse(kind.set_type, kind.family, &rest[1])?;
+                let mut entry = Entry::parse(kind.set_type, kind.family, &rest[1])
+                    .map_err(|e| entry_error(e, cmd))?;
                 let words: Vec<&str> = rest[2..].iter().map(String::as_str).collect();
                 let op = match cmd {
                     Cmd::Add => Op::Add,

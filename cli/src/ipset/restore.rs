@@ -4,7 +4,7 @@
 
 use kipvs::ipset::{entry_attrs, wire::AdtAttr, wire::IpsetCmd, Entry, Op, SetName};
 
-use super::{report, set_name, take_options, words, Cmd, Fail, Opts, Session};
+use super::{entry_error, report, set_name, take_options, words, Cmd, Fail, Opts, Session};
 
 /// Add or del lines waiting to be sent.
 struct Pending {
@@ -151,15 +151,17 @@ fn parse_element(
     args: &[String],
     _n: usize,
 ) -> Result<(SetName, Vec<AdtAttr>), Fail> {
-    let set = set_name(&args[1])?;
-    let kind = session.handle()?.kind(&set)?;
-    let mut entry = Entry::parse(kind.set_type, kind.family, &args[2])?;
-    let words: Vec<&str> = args[3..].iter().map(String::as_str).collect();
     let op = if args[0] == "add" || args[0] == "-A" {
         Op::Add
     } else {
         Op::Del
     };
+    let set = set_name(&args[1])?;
+    let kind = session.handle()?.kind(&set)?;
+    let cmd = if op == Op::Add { Cmd::Add } else { Cmd::Del };
+    let mut entry =
+        Entry::parse(kind.set_type, kind.family, &args[2]).map_err(|e| entry_error(e, cmd))?;
+    let words: Vec<&str> = args[3..].iter().map(String::as_str).collect();
     let used = entry.parse_options_checked(kind.set_type, op, &words)?;
     if let Some(extra) = words.get(used) {
         return Err(Fail::Param(format!("Unknown argument: `{extra}'")));

@@ -87,6 +87,24 @@ fn parse_ip(family: Family, dim: Dim, s: &str) -> Result<IpPart> {
     } else {
         family
     };
+    if family == Family::Inet6 {
+        // ipset takes only plain IPv6 addresses for `ip` dimensions and
+        // address/prefix for `net` ones: no ranges.
+        if dim == Dim::Ip && (s.contains('/') || s.contains('-')) {
+            return Err(bad(s, format!("plain IP address must be supplied: {s}")));
+        }
+        if dim == Dim::Net && s.contains('-') {
+            return Err(bad(
+                s,
+                format!("IP address or IP/cidr must be specified: {s}"),
+            ));
+        }
+    }
+    let s = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .filter(|_| family == Family::Inet6)
+        .unwrap_or(s);
     if let Some((a, c)) = s.split_once('/') {
         let addr = parse_addr(family, a)?;
         let max = family.max_prefix();
@@ -110,7 +128,6 @@ fn parse_ip(family: Family, dim: Dim, s: &str) -> Result<IpPart> {
             });
         }
     }
-    let _ = dim;
     Ok(IpPart {
         addr: parse_addr(family, s)?,
         cidr: None,
@@ -142,7 +159,7 @@ fn parse_port_range(s: &str, proto: &str) -> Result<(u16, Option<u16>)> {
     }
 }
 
-fn parse_port(set_type: SetType, s: &str) -> Result<PortPart> {
+fn parse_port(set_type: SetType, family: Family, s: &str) -> Result<PortPart> {
     if set_type == SetType::BitmapPort {
         let (port, to) = parse_port_range(s, "tcp")?;
         return Ok(PortPart {
@@ -157,6 +174,20 @@ fn parse_port(set_type: SetType, s: &str) -> Result<PortPart> {
     };
     let proto = proto::proto_by_name(proto_name)
         .ok_or_else(|| bad(s, format!("cannot parse '{proto_name}' as a protocol")))?;
+    if proto == IPPROTO_ICMP && family == Family::Inet6 {
+        return Err(Error::invalid(
+            "icmp family",
+            s,
+            "Protocol ICMP can be used with family inet only",
+        ));
+    }
+    if proto == IPPROTO_ICMPV6 && family == Family::Inet {
+        return Err(Error::invalid(
+            "icmp family",
+            s,
+            "Protocol ICMPv6 can be used with family inet6 only",
+        ));
+    }
     if proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 {
         let (t, c) = match rest.split_once('/') {
             Some((t, c)) => (number(t, 255)? as u8, number(c, 255)? as u8),
@@ -225,7 +256,7 @@ pub(crate) fn parse_part(
 ) -> Result<Part> {
     Ok(match dim {
         Dim::Ip | Dim::Net => Part::Ip(parse_ip(family, dim, s)?),
-        Dim::Port => Part::Port(parse_port(set_type, s)?),
+        Dim::Port => Part::Port(parse_port(set_type, family, s)?),
         Dim::Iface => match s.strip_prefix("physdev:") {
             Some(name) => Part::Iface {
                 name: name.to_owned(),
