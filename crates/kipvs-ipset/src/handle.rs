@@ -163,6 +163,7 @@ impl IpSet {
         options.validate(set_type)?;
         let family = options.family_for(set_type);
         let revision = self.type_revision(set_type, family)?;
+        check_revision(set_type, options, revision)?;
         let mut attrs = vec![
             CmdAttr::SetName(name.to_string()),
             CmdAttr::TypeName(set_type.name().to_owned()),
@@ -430,4 +431,35 @@ pub(crate) fn absorb(sets: &mut Vec<Set>, m: IpsetMessage) {
 #[cfg(test)]
 pub(crate) fn absorb_for_test(sets: &mut Vec<Set>, m: IpsetMessage) {
     absorb(sets, m)
+}
+
+/// Options newer than the kernel's revision of the type: ipset refuses
+/// them before sending (the kernel would answer a bare protocol error).
+fn check_revision(set_type: SetType, o: &CreateOptions, kernel: u8) -> Result<()> {
+    let needs: &[(&str, bool, u8)] = match set_type {
+        SetType::HashIp => &[("bitmask", o.bitmask.is_some(), 6)],
+        SetType::HashIpPort => &[
+            ("netmask", o.netmask.is_some(), 7),
+            ("bitmask", o.bitmask.is_some(), 7),
+        ],
+        SetType::HashNetNet => &[
+            ("netmask", o.netmask.is_some(), 4),
+            ("bitmask", o.bitmask.is_some(), 4),
+        ],
+        _ => &[],
+    };
+    for (arg, given, since) in needs {
+        if *given && kernel < *since {
+            return Err(Error::invalid(
+                "create option",
+                arg,
+                format!(
+                    "Argument `{arg}' is supported in the kernel module of the set type {set_type} \
+                     starting from the revision {since} and you have installed revision {kernel} only. \
+                     Your kernel is behind your ipset utility."
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -201,14 +201,32 @@ fn be<const N: usize>(v: &[u8]) -> Result<[u8; N], DecodeError> {
         .ok_or_else(|| DecodeError::from(format!("attribute shorter than {N} bytes")))
 }
 
-fn u16_of(v: &[u8]) -> Result<u16, DecodeError> {
-    Ok(u16::from_be_bytes(be(v)?))
+/// Integers come in network order when `NLA_F_NET_BYTEORDER` is set, and
+/// in host order otherwise: the kernel sends most of ipset's with the flag,
+/// but `IPSET_ATTR_MARKMASK` of hash:ip,mark as a plain host-order u32.
+fn u16_of(v: &[u8], net: bool) -> Result<u16, DecodeError> {
+    let b = be(v)?;
+    Ok(if net {
+        u16::from_be_bytes(b)
+    } else {
+        u16::from_ne_bytes(b)
+    })
 }
-fn u32_of(v: &[u8]) -> Result<u32, DecodeError> {
-    Ok(u32::from_be_bytes(be(v)?))
+fn u32_of(v: &[u8], net: bool) -> Result<u32, DecodeError> {
+    let b = be(v)?;
+    Ok(if net {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_ne_bytes(b)
+    })
 }
-fn u64_of(v: &[u8]) -> Result<u64, DecodeError> {
-    Ok(u64::from_be_bytes(be(v)?))
+fn u64_of(v: &[u8], net: bool) -> Result<u64, DecodeError> {
+    let b = be(v)?;
+    Ok(if net {
+        u64::from_be_bytes(b)
+    } else {
+        u64::from_ne_bytes(b)
+    })
 }
 
 fn str_of(v: &[u8]) -> Result<String, DecodeError> {
@@ -326,6 +344,7 @@ impl CmdAttr {
     pub(crate) fn parse(nla: &NlaBuffer<&[u8]>, cmd: u8) -> Result<Self, DecodeError> {
         use super::IpsetCmd as C;
         let v = nla.value();
+        let net = nla.network_byte_order_flag();
         let adt = matches!(C::from(cmd), C::Add | C::Del | C::Test);
         Ok(match nla.kind() {
             IPSET_ATTR_PROTOCOL => CmdAttr::Protocol(u8_of(v)?),
@@ -336,7 +355,7 @@ impl CmdAttr {
             IPSET_ATTR_TYPENAME => CmdAttr::TypeName(str_of(v)?),
             IPSET_ATTR_REVISION => CmdAttr::Revision(u8_of(v)?),
             IPSET_ATTR_FAMILY => CmdAttr::Family(u8_of(v)?),
-            IPSET_ATTR_FLAGS => CmdAttr::Flags(u32_of(v)?),
+            IPSET_ATTR_FLAGS => CmdAttr::Flags(u32_of(v, net)?),
             IPSET_ATTR_DATA if adt => CmdAttr::AdtData(each(v, AdtAttr::parse)?),
             IPSET_ATTR_DATA => CmdAttr::CreateData(each(v, CreateAttr::parse)?),
             IPSET_ATTR_ADT => CmdAttr::Adt(
@@ -348,9 +367,9 @@ impl CmdAttr {
                 .flatten()
                 .collect(),
             ),
-            IPSET_ATTR_LINENO => CmdAttr::LineNo(u32_of(v)?),
+            IPSET_ATTR_LINENO => CmdAttr::LineNo(u32_of(v, net)?),
             IPSET_ATTR_PROTOCOL_MIN => CmdAttr::ProtocolMin(u8_of(v)?),
-            IPSET_ATTR_INDEX => CmdAttr::Index(u16_of(v)?),
+            IPSET_ATTR_INDEX => CmdAttr::Index(u16_of(v, net)?),
             _ => CmdAttr::Other(other(nla)?),
         })
     }
@@ -468,29 +487,30 @@ impl CreateAttr {
 
     fn parse(nla: &NlaBuffer<&[u8]>) -> Result<Self, DecodeError> {
         let v = nla.value();
+        let net = nla.network_byte_order_flag();
         Ok(match nla.kind() {
             IPSET_ATTR_IP => CreateAttr::Ip(ip_of(v)?),
             IPSET_ATTR_IP_TO => CreateAttr::IpTo(ip_of(v)?),
             IPSET_ATTR_CIDR => CreateAttr::Cidr(u8_of(v)?),
-            IPSET_ATTR_PORT => CreateAttr::Port(u16_of(v)?),
-            IPSET_ATTR_PORT_TO => CreateAttr::PortTo(u16_of(v)?),
-            IPSET_ATTR_TIMEOUT => CreateAttr::Timeout(u32_of(v)?),
+            IPSET_ATTR_PORT => CreateAttr::Port(u16_of(v, net)?),
+            IPSET_ATTR_PORT_TO => CreateAttr::PortTo(u16_of(v, net)?),
+            IPSET_ATTR_TIMEOUT => CreateAttr::Timeout(u32_of(v, net)?),
             IPSET_ATTR_PROTO => CreateAttr::Proto(u8_of(v)?),
-            IPSET_ATTR_CADT_FLAGS => CreateAttr::CadtFlags(u32_of(v)?),
-            IPSET_ATTR_CADT_LINENO => CreateAttr::LineNo(u32_of(v)?),
-            IPSET_ATTR_MARK => CreateAttr::Mark(u32_of(v)?),
-            IPSET_ATTR_MARKMASK => CreateAttr::MarkMask(u32_of(v)?),
+            IPSET_ATTR_CADT_FLAGS => CreateAttr::CadtFlags(u32_of(v, net)?),
+            IPSET_ATTR_CADT_LINENO => CreateAttr::LineNo(u32_of(v, net)?),
+            IPSET_ATTR_MARK => CreateAttr::Mark(u32_of(v, net)?),
+            IPSET_ATTR_MARKMASK => CreateAttr::MarkMask(u32_of(v, net)?),
             IPSET_ATTR_BITMASK => CreateAttr::Bitmask(ip_of(v)?),
-            IPSET_ATTR_INITVAL => CreateAttr::InitVal(u32_of(v)?),
-            IPSET_ATTR_HASHSIZE => CreateAttr::HashSize(u32_of(v)?),
-            IPSET_ATTR_MAXELEM => CreateAttr::MaxElem(u32_of(v)?),
+            IPSET_ATTR_INITVAL => CreateAttr::InitVal(u32_of(v, net)?),
+            IPSET_ATTR_HASHSIZE => CreateAttr::HashSize(u32_of(v, net)?),
+            IPSET_ATTR_MAXELEM => CreateAttr::MaxElem(u32_of(v, net)?),
             IPSET_ATTR_NETMASK => CreateAttr::Netmask(u8_of(v)?),
             IPSET_ATTR_BUCKETSIZE => CreateAttr::BucketSize(u8_of(v)?),
             IPSET_ATTR_RESIZE => CreateAttr::Resize(u8_of(v)?),
-            IPSET_ATTR_SIZE => CreateAttr::Size(u32_of(v)?),
-            IPSET_ATTR_ELEMENTS => CreateAttr::Elements(u32_of(v)?),
-            IPSET_ATTR_REFERENCES => CreateAttr::References(u32_of(v)?),
-            IPSET_ATTR_MEMSIZE => CreateAttr::MemSize(u32_of(v)?),
+            IPSET_ATTR_SIZE => CreateAttr::Size(u32_of(v, net)?),
+            IPSET_ATTR_ELEMENTS => CreateAttr::Elements(u32_of(v, net)?),
+            IPSET_ATTR_REFERENCES => CreateAttr::References(u32_of(v, net)?),
+            IPSET_ATTR_MEMSIZE => CreateAttr::MemSize(u32_of(v, net)?),
             _ => CreateAttr::Other(other(nla)?),
         })
     }
@@ -611,18 +631,19 @@ impl AdtAttr {
 
     fn parse(nla: &NlaBuffer<&[u8]>) -> Result<Self, DecodeError> {
         let v = nla.value();
+        let net = nla.network_byte_order_flag();
         Ok(match nla.kind() {
             IPSET_ATTR_IP => AdtAttr::Ip(ip_of(v)?),
             IPSET_ATTR_IP_TO => AdtAttr::IpTo(ip_of(v)?),
             IPSET_ATTR_CIDR => AdtAttr::Cidr(u8_of(v)?),
-            IPSET_ATTR_PORT => AdtAttr::Port(u16_of(v)?),
-            IPSET_ATTR_PORT_TO => AdtAttr::PortTo(u16_of(v)?),
-            IPSET_ATTR_TIMEOUT => AdtAttr::Timeout(u32_of(v)?),
+            IPSET_ATTR_PORT => AdtAttr::Port(u16_of(v, net)?),
+            IPSET_ATTR_PORT_TO => AdtAttr::PortTo(u16_of(v, net)?),
+            IPSET_ATTR_TIMEOUT => AdtAttr::Timeout(u32_of(v, net)?),
             IPSET_ATTR_PROTO => AdtAttr::Proto(u8_of(v)?),
-            IPSET_ATTR_CADT_FLAGS => AdtAttr::CadtFlags(u32_of(v)?),
-            IPSET_ATTR_CADT_LINENO => AdtAttr::LineNo(u32_of(v)?),
-            IPSET_ATTR_MARK => AdtAttr::Mark(u32_of(v)?),
-            IPSET_ATTR_MARKMASK => AdtAttr::MarkMask(u32_of(v)?),
+            IPSET_ATTR_CADT_FLAGS => AdtAttr::CadtFlags(u32_of(v, net)?),
+            IPSET_ATTR_CADT_LINENO => AdtAttr::LineNo(u32_of(v, net)?),
+            IPSET_ATTR_MARK => AdtAttr::Mark(u32_of(v, net)?),
+            IPSET_ATTR_MARKMASK => AdtAttr::MarkMask(u32_of(v, net)?),
             IPSET_ATTR_ETHER => AdtAttr::Ether(be::<6>(v)?),
             IPSET_ATTR_NAME => AdtAttr::Name(str_of(v)?),
             IPSET_ATTR_NAMEREF => AdtAttr::NameRef(str_of(v)?),
@@ -630,12 +651,12 @@ impl AdtAttr {
             IPSET_ATTR_CIDR2 => AdtAttr::Cidr2(u8_of(v)?),
             IPSET_ATTR_IP2_TO => AdtAttr::Ip2To(ip_of(v)?),
             IPSET_ATTR_IFACE => AdtAttr::Iface(str_of(v)?),
-            IPSET_ATTR_BYTES => AdtAttr::Bytes(u64_of(v)?),
-            IPSET_ATTR_PACKETS => AdtAttr::Packets(u64_of(v)?),
+            IPSET_ATTR_BYTES => AdtAttr::Bytes(u64_of(v, net)?),
+            IPSET_ATTR_PACKETS => AdtAttr::Packets(u64_of(v, net)?),
             IPSET_ATTR_COMMENT => AdtAttr::Comment(str_of(v)?),
-            IPSET_ATTR_SKBMARK => AdtAttr::SkbMark(u64_of(v)?),
-            IPSET_ATTR_SKBPRIO => AdtAttr::SkbPrio(u32_of(v)?),
-            IPSET_ATTR_SKBQUEUE => AdtAttr::SkbQueue(u16_of(v)?),
+            IPSET_ATTR_SKBMARK => AdtAttr::SkbMark(u64_of(v, net)?),
+            IPSET_ATTR_SKBPRIO => AdtAttr::SkbPrio(u32_of(v, net)?),
+            IPSET_ATTR_SKBQUEUE => AdtAttr::SkbQueue(u16_of(v, net)?),
             IPSET_ATTR_PAD => AdtAttr::Other(other(nla)?),
             _ => AdtAttr::Other(other(nla)?),
         })
