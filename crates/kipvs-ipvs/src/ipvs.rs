@@ -108,6 +108,10 @@ impl Ipvs {
     /// a dump by its position there (`ip_vs_genl_dump_services`), so a dump
     /// that takes several chunks while any namespace adds or deletes
     /// services may repeat a service (dropped here) or miss one.
+    ///
+    /// AH and ESP services, which the kernel accepts over netlink but
+    /// ipvsadm cannot make, are left out: a [`ServiceKey`] cannot name
+    /// them (and [`Ipvs::flush`] still deletes them).
     pub fn services(&mut self) -> Result<Vec<Service>> {
         let replies = self.dump(IpvsMessage::new(IpvsCmd::GetService, vec![]), || {
             "listing services".into()
@@ -115,6 +119,9 @@ impl Ipvs {
         let mut seen = HashSet::with_capacity(replies.len());
         let mut out = Vec::with_capacity(replies.len());
         for m in &replies {
+            if !m.service().is_some_and(wire::service_is_representable) {
+                continue;
+            }
             let svc = service_of(m)?;
             if seen.insert(svc.key) {
                 out.push(svc);

@@ -216,6 +216,20 @@ pub(crate) fn service_attrs(svc: &Service) -> Vec<SvcAttr> {
     attrs
 }
 
+/// Whether a service of a `NEW_SERVICE` reply can be a [`Service`]: a
+/// firewall-mark service, or one of TCP, UDP or SCTP. The kernel also takes
+/// AH and ESP services over netlink (ipvsadm cannot make them), which
+/// [`ServiceKey`] has no name for.
+pub(crate) fn service_is_representable(attrs: &[SvcAttr]) -> bool {
+    let fwmark = attrs
+        .iter()
+        .any(|a| matches!(a, SvcAttr::Fwmark(m) if *m != 0));
+    fwmark
+        || attrs
+            .iter()
+            .any(|a| matches!(a, SvcAttr::Protocol(p) if Protocol::from_number(*p).is_some()))
+}
+
 /// A service from the attributes of a `NEW_SERVICE` reply. Statistics come
 /// from `STATS64` when the kernel sent it (Linux 4.1+), else from `STATS`.
 pub(crate) fn service_from_attrs(attrs: &[SvcAttr]) -> Result<Service, DecodeError> {

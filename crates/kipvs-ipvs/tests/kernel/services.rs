@@ -201,3 +201,52 @@ fn flush_deletes_every_service() {
     ipvs.flush().unwrap();
     assert!(ipvs.services().unwrap().is_empty());
 }
+
+/// The kernel takes an ESP service over netlink (ipvsadm cannot make one);
+/// the listing leaves it out rather than fail, and flush deletes it.
+#[test]
+fn services_of_other_protocols_do_not_break_the_listing() {
+    use kipvs_ipvs::wire::{IpvsAttr, IpvsCmd, IpvsMessage, SvcAttr, SvcFlags};
+    use kipvs_netlink::{generic::GenlMessage, resolve_family, sys::protocols::NETLINK_GENERIC};
+
+    let Some(mut ipvs) = setup() else { return };
+    let mut sock = kipvs_netlink::Socket::new(NETLINK_GENERIC).unwrap();
+    let family = resolve_family(&mut sock, "IPVS").unwrap();
+    let mut addr = [0u8; 16];
+    addr[..4].copy_from_slice(&[10, 0, 0, 1]);
+    let mut msg = GenlMessage::from_payload(IpvsMessage::new(
+        IpvsCmd::NewService,
+        vec![IpvsAttr::Service(vec![
+            SvcAttr::Af(2),
+            SvcAttr::Protocol(50), // IPPROTO_ESP
+            SvcAttr::Addr(addr),
+            SvcAttr::Port(0),
+            SvcAttr::SchedName("rr".into()),
+            SvcAttr::Flags(SvcFlags {
+                flags: 0,
+                mask: u32::MAX,
+            }),
+            SvcAttr::Timeout(0),
+            SvcAttr::Netmask(u32::MAX),
+        ])],
+    ));
+    msg.set_resolved_family_id(family);
+    sock.request(msg, 0)
+        .expect("the kernel takes an ESP service");
+    ipvs.add_service(&Service::new(tcp("10.0.0.1", 80)))
+        .unwrap();
+
+    let listed = ipvs.services().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].key, tcp("10.0.0.1", 80));
+    assert_eq!(ipvs.table().unwrap().len(), 1);
+    ipvs.flush().unwrap();
+    let dump = sock
+        .dump({
+            let mut m = GenlMessage::from_payload(IpvsMessage::new(IpvsCmd::GetService, vec![]));
+            m.set_resolved_family_id(family);
+            m
+        })
+        .unwrap();
+    assert!(dump.is_empty(), "{dump:?}");
+}

@@ -333,3 +333,15 @@ fn dest_reply_gue_tunnel_with_thresholds() {
     );
     assert_eq!((d.upper_threshold, d.lower_threshold), (50, 5));
 }
+
+#[test]
+fn ah_and_esp_services_are_not_representable() {
+    let esp = [S::Af(2), S::Protocol(50), S::Port(0)];
+    assert!(!wire::service_is_representable(&esp));
+    assert!(wire::service_from_attrs(&esp).is_err());
+    assert!(wire::service_is_representable(&[S::Af(2), S::Fwmark(3)]));
+    assert!(wire::service_is_representable(&[
+        S::Af(10),
+        S::Protocol(132)
+    ]));
+}
