@@ -47,6 +47,9 @@
 //!   one exists (`EINVAL`).
 //! * Linux 6.1 keeps the forwarding method asked for a local address;
 //!   `ipvsadm -S` prints [`ForwardMethod::Local`] as `-g`.
+//! * The kernel takes AH and ESP services over netlink (ipvsadm cannot
+//!   make them); [`Ipvs::services`] leaves them out, as a [`ServiceKey`]
+//!   cannot name them.
 //! * The `sip` persistence engine module is loaded on demand through
 //!   `/sbin/modprobe`.
 #![deny(missing_docs)]
