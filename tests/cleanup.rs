@@ -782,7 +782,9 @@ fn an_unreadable_backend_is_skipped_not_fatal() {
         ("ip6tables-legacy-restore", "exit 0"),
     ] {
         let path = bin.join(tool);
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        // The test VM has bash but no /bin/sh.
+        let bash = sh("command -v bash");
+        std::fs::write(&path, format!("#!{}\n{body}\n", bash.trim())).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     let path = format!(

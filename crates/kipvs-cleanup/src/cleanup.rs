@@ -239,8 +239,10 @@ impl Cleanup {
                 // said so, rather than stopping the clean-up of the others.
                 let rs = match backend.save(&self.netns) {
                     Ok(rs) => rs,
-                    Err(e @ (Error::Tool { .. } | Error::Parse { .. })) => {
-                        report.skipped.push(format!("{backend}: cannot read it: {e}"));
+                    Err(e @ (Error::Tool { .. } | Error::Parse { .. } | Error::Io { .. })) => {
+                        report
+                            .skipped
+                            .push(format!("{backend}: cannot read it: {e}"));
                         continue;
                     }
                     Err(e) => return Err(e),
