@@ -716,3 +716,30 @@ fn native_subcommands() {
     ok(&["flush"]);
     assert_same("after flush", "", &real("-Sn").stdout);
 }
+
+/// With standard output and error on one pipe (`2>&1`), messages
+/// interleave as C stdio's buffering makes them: errors at once, listings
+/// in 4 KiB blocks and at exit.
+#[test]
+fn ipvsadm_combined_output_interleaves_like_stdio() {
+    if !private_netns() || !require_ipvs() || !require_tool("ipvsadm") {
+        return;
+    }
+    let mut input = String::new();
+    for i in 0..120 {
+        input.push_str(&format!("-A -t 10.0.{}.{}:80 -s rr\n", i / 200, i % 200));
+    }
+    input.push_str("-L -n\n-A -t 10.0.0.1:80\n-S -n\n-D -t 9.9.9.9:80\n-L -n --stats\n-a -t 9.9.9.9:80 -r 1.1.1.1\n");
+    let exe = kipvs_exe();
+    let combined: Vec<String> = [
+        "ipvsadm -R 2>&1".to_owned(),
+        format!("{exe} ipvsadm -R 2>&1"),
+    ]
+    .iter()
+    .map(|cmd| {
+        reset();
+        run("bash", &["-c", cmd], &input).stdout
+    })
+    .collect();
+    assert_same("ipvsadm -R 2>&1", &combined[0], &combined[1]);
+}

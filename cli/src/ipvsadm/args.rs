@@ -1106,3 +1106,7 @@ pub fn parse(argv: Vec<String>) -> Result<Entry, Exit> {
     }
     Ok(entry)
 }
+
+#[cfg(test)]
+#[path = "args_tests.rs"]
+mod tests;

@@ -63,27 +63,52 @@ impl Exit {
     }
 }
 
-/// Where ipvsadm writes: standard output (buffered, as stdio does when it
-/// is not a terminal) and standard error.
+/// Where ipvsadm writes, buffered as C stdio buffers it, so that what
+/// reaches a shared pipe (`2>&1`) interleaves as ipvsadm's output does:
+/// standard error unbuffered; standard output line-buffered on a terminal,
+/// otherwise written in whole 4 KiB blocks (glibc's `st_blksize` for pipes
+/// and files) with the rest at exit.
 pub struct Out {
-    stdout: io::BufWriter<io::Stdout>,
+    buf: Vec<u8>,
+    line_buffered: bool,
 }
+
+/// glibc's stdio buffer for pipes and regular files.
+const BLOCK: usize = 4096;
 
 impl Out {
     fn new() -> Out {
+        use std::io::IsTerminal;
         Out {
-            stdout: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+            buf: Vec::new(),
+            line_buffered: io::stdout().is_terminal(),
         }
     }
 
     pub fn print(&mut self, s: &str) {
-        let _ = self.stdout.write_all(s.as_bytes());
+        self.buf.extend_from_slice(s.as_bytes());
+        if self.line_buffered {
+            if let Some(end) = self.buf.iter().rposition(|&b| b == b'\n') {
+                let rest = self.buf.split_off(end + 1);
+                self.write_out();
+                self.buf = rest;
+            }
+        } else if self.buf.len() >= BLOCK {
+            let whole = self.buf.len() / BLOCK * BLOCK;
+            let rest = self.buf.split_off(whole);
+            self.write_out();
+            self.buf = rest;
+        }
     }
 
     pub fn eprint(&mut self, s: &str) {
-        // stderr is unbuffered in C; keep stdout's earlier text first.
-        let _ = self.stdout.flush();
         let _ = io::stderr().write_all(s.as_bytes());
+    }
+
+    fn write_out(&mut self) {
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(&self.buf).and_then(|()| out.flush());
+        self.buf.clear();
     }
 
     fn exit(&mut self, e: &Exit) -> i32 {
@@ -93,7 +118,7 @@ impl Out {
     }
 
     fn flush(&mut self) {
-        let _ = self.stdout.flush();
+        self.write_out();
     }
 }
 
