@@ -309,23 +309,26 @@ fn check_service<'a>(
             format!("not a prefix length of 0 to {max}"),
         ));
     }
-    let mut dests = HashSet::new();
     for (j, d) in s.destinations.iter().enumerate() {
-        let path = format!("services[{i}].destinations[{j}]");
-        if !dests.insert((d.addr, d.port)) {
+        let path = || format!("services[{i}].destinations[{j}]");
+        // Services have a few real servers each: a scan beats hashing.
+        if s.destinations[..j]
+            .iter()
+            .any(|x| (x.addr, x.port) == (d.addr, d.port))
+        {
             p.push(Problem::new(
-                path.clone(),
+                path(),
                 format!("real server {} is listed twice", host_port(&d.addr, d.port)),
             ));
         }
         if d.addr.is_unspecified() || d.addr.is_multicast() {
             p.push(Problem::new(
-                format!("{path}.addr"),
+                format!("{}.addr", path()),
                 format!("{} cannot be a real server", d.addr),
             ));
         } else if d.addr.is_ipv6() != svc.key.is_ipv6() && d.forward != ForwardMethod::Tunnel {
             p.push(Problem::new(
-                format!("{path}.addr"),
+                format!("{}.addr", path()),
                 format!(
                     "{} is not of the service's family (only tunnelled real servers may be)",
                     d.addr
@@ -333,11 +336,14 @@ fn check_service<'a>(
             ));
         }
         if d.weight > i32::MAX as u32 {
-            p.push(Problem::new(format!("{path}.weight"), "at most 2147483647"));
+            p.push(Problem::new(
+                format!("{}.weight", path()),
+                "at most 2147483647",
+            ));
         }
         if d.lower_threshold > d.upper_threshold && d.upper_threshold != 0 {
             p.push(Problem::new(
-                format!("{path}.lower_threshold"),
+                format!("{}.lower_threshold", path()),
                 "the lower threshold is above the upper one",
             ));
         }

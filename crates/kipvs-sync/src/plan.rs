@@ -167,22 +167,26 @@ pub fn plan(
                         p.services
                             .push(Change::EditService(clean_service(&d.service)));
                     }
-                    let wanted: BTreeMap<DestKey, &Destination> = d
-                        .destinations
-                        .iter()
-                        .map(|x| ((x.addr, x.port), x))
-                        .collect();
-                    for (dk, dest) in &wanted {
-                        match o.destinations.get(dk) {
+                    // Allocation-free: this runs for every service on
+                    // every sync, nearly always to find nothing.
+                    let mut found = 0;
+                    for dest in &d.destinations {
+                        match o.destinations.get(&(dest.addr, dest.port)) {
                             None => p.dests.push(Change::AddDestination(*key, clean_dest(dest))),
-                            Some(cur) if !same_dest(dest, cur) => p
-                                .dests
-                                .push(Change::EditDestination(*key, clean_dest(dest))),
-                            Some(_) => {}
+                            Some(cur) => {
+                                found += 1;
+                                if !same_dest(dest, cur) {
+                                    p.dests
+                                        .push(Change::EditDestination(*key, clean_dest(dest)));
+                                }
+                            }
                         }
                     }
+                    if found == o.destinations.len() {
+                        continue;
+                    }
                     for (dk, cur) in &o.destinations {
-                        if wanted.contains_key(dk) {
+                        if d.destinations.iter().any(|x| (x.addr, x.port) == *dk) {
                             continue;
                         }
                         remove_dest(&mut p, book, &mut still_draining, key, o, cur, options, now);

@@ -22,6 +22,10 @@ set -euo pipefail
 SIZES=${*:-"1000 5000 10000"}
 DIR=$(mktemp -d /tmp/kipvs-bench-sync.XXXXXX)
 export KIPVS_LOCK=$DIR/lock
+# kipvs comes from the host over the shared mount, the tools from the VM's
+# own disk: time a local copy, so page-ins over the mount do not count.
+cp "$(command -v kipvs)" "$DIR/kipvs"
+export PATH="$DIR:$PATH"
 
 # gen N PREFIX FIRST: the state of N services numbered from FIRST as
 # PREFIX.json (kipvs) and PREFIX.{ipvs,ipset,ip} (the tools).
