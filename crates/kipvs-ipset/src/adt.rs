@@ -152,8 +152,11 @@ pub(crate) fn from_attrs(set_type: SetType, attrs: &[AdtAttr]) -> Entry {
     e.nomatch = cadt & IPSET_FLAG_NOMATCH != 0;
     e.wildcard = cadt & IPSET_FLAG_IFACE_WILDCARD != 0;
     let mut ips = 0;
+    // Parts are positional (the first IP is IPSET_ATTR_IP, the second
+    // IPSET_ATTR_IP2): a reply missing one dimension keeps only the ones
+    // before it, rather than shifting a later part into its place.
     for dim in set_type.dims() {
-        match dim {
+        let part = match dim {
             Dim::Ip | Dim::Net => {
                 let (addr, to, c) = if ips == 0 {
                     (ip, ip_to, cidr)
@@ -164,48 +167,33 @@ pub(crate) fn from_attrs(set_type: SetType, attrs: &[AdtAttr]) -> Entry {
                 // bitmap:ip reports its netmask as a CIDR on every member;
                 // ipset prints plain addresses for the `ip` dimensions.
                 let c = if *dim == Dim::Net { c } else { None };
-                if let Some(addr) = addr {
-                    e.parts.push(Part::Ip(IpPart { addr, cidr: c, to }));
-                }
+                addr.map(|addr| Part::Ip(IpPart { addr, cidr: c, to }))
             }
-            Dim::Port => {
-                if let Some(port) = port {
-                    let proto = if set_type == SetType::BitmapPort {
-                        None
-                    } else {
-                        proto
-                    };
-                    e.parts.push(Part::Port(PortPart {
-                        proto,
-                        port,
-                        to: port_to,
-                    }));
-                }
-            }
-            Dim::Iface => {
-                if let Some(name) = iface.take() {
-                    e.parts.push(Part::Iface {
-                        name,
-                        physdev: cadt & IPSET_FLAG_PHYSDEV != 0,
-                    });
-                }
-            }
-            Dim::Mac => {
-                if let Some(m) = mac {
-                    e.parts.push(Part::Mac(m));
-                }
-            }
-            Dim::Mark => {
-                if let Some(m) = mark {
-                    e.parts.push(Part::Mark(m));
-                }
-            }
-            Dim::Set => {
-                if let Some(n) = name.take().and_then(|n| SetName::new(n).ok()) {
-                    e.parts.push(Part::Set(n));
-                }
-            }
-        }
+            Dim::Port => port.map(|port| {
+                let proto = if set_type == SetType::BitmapPort {
+                    None
+                } else {
+                    proto
+                };
+                Part::Port(PortPart {
+                    proto,
+                    port,
+                    to: port_to,
+                })
+            }),
+            Dim::Iface => iface.take().map(|name| Part::Iface {
+                name,
+                physdev: cadt & IPSET_FLAG_PHYSDEV != 0,
+            }),
+            Dim::Mac => mac.map(Part::Mac),
+            Dim::Mark => mark.map(Part::Mark),
+            Dim::Set => name
+                .take()
+                .and_then(|n| SetName::new(n).ok())
+                .map(Part::Set),
+        };
+        let Some(part) = part else { break };
+        e.parts.push(part);
     }
     e
 }

@@ -351,3 +351,27 @@ fn bulk_error_reply_names_the_failing_line() {
     let m = IpsetMessage::parse(IpsetCmd::Add, echo).unwrap();
     assert!(m.attrs.contains(&name("foo")));
 }
+
+/// Found by `fuzz/` (`ipset_message`): a reply with no `IPSET_ATTR_IP` but
+/// an `IPSET_ATTR_IP2` made the second address the entry's first part, so
+/// it printed and re-encoded as the wrong dimension.
+#[test]
+fn a_member_missing_a_dimension_keeps_only_the_parts_before_it() {
+    let attrs = [
+        AdtAttr::Port(53),
+        AdtAttr::Proto(17),
+        AdtAttr::Ip2(IpAddr::from([5, 6, 7, 8])),
+    ];
+    let e = adt::from_attrs(SetType::HashIpPortIp, &attrs);
+    assert!(e.parts.is_empty(), "{e:?}");
+    let attrs = [
+        AdtAttr::Ip(IpAddr::from([1, 2, 3, 4])),
+        AdtAttr::Ip2(IpAddr::from([5, 6, 7, 8])),
+    ];
+    let e = adt::from_attrs(SetType::HashIpPortIp, &attrs);
+    assert_eq!(e.elem_text(SetType::HashIpPortIp), "1.2.3.4");
+    assert_eq!(
+        adt::from_attrs(SetType::HashIpPortIp, &adt::to_attrs(&e, 0)),
+        e
+    );
+}
