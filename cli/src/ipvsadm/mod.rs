@@ -14,6 +14,8 @@ mod list;
 mod netdb;
 mod popt;
 mod restore;
+mod table;
+mod usage;
 
 /// ipvsadm's listing formats, shared with the native subcommands.
 pub(crate) mod listing {
