@@ -160,7 +160,10 @@ impl Ipvs {
     }
 
     /// The real servers of a service, with one dump. A service that does
-    /// not exist has none (the kernel's dump is then empty).
+    /// not exist has none (the kernel's dump is then empty). A real server
+    /// whose forwarding method or tunnel type is none of the kernel's (a
+    /// raw netlink client can set one; ipvsadm prints `(null)`) is left
+    /// out.
     pub fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<Destination>> {
         dump_dests(&mut self.sock, self.family, key)
     }
@@ -281,7 +284,9 @@ fn dump_dests(sock: &mut Socket, family: u16, key: &ServiceKey) -> Result<Vec<De
     msg.set_resolved_family_id(family);
     let mut out = Vec::new();
     sock.dump_with(msg, |m: Message| {
-        out.push(dest_of(&m.payload, key)?);
+        if m.payload.dest().is_some_and(wire::dest_is_representable) {
+            out.push(dest_of(&m.payload, key)?);
+        }
         Ok(())
     })
     .map_err(|e| with_context(e, || format!("listing the real servers of service {key}")))?;

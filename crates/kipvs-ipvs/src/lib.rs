@@ -50,6 +50,9 @@
 //! * The kernel takes AH and ESP services over netlink (ipvsadm cannot
 //!   make them); [`Ipvs::services`] leaves them out, as a [`ServiceKey`]
 //!   cannot name them.
+//! * It also keeps any forwarding bits a raw netlink client sends, ones
+//!   that are no method too (ipvsadm prints `(null)`); those real servers
+//!   are left out of [`Ipvs::destinations`].
 //! * The `sip` persistence engine module is loaded on demand through
 //!   `/sbin/modprobe`.
 #![deny(missing_docs)]

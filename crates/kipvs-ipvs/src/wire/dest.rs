@@ -222,6 +222,17 @@ pub(crate) fn dest_attrs(d: &Destination) -> Vec<DestAttr> {
     attrs
 }
 
+/// Whether a real server of a `NEW_DEST` reply can be a [`Destination`]:
+/// the kernel keeps any forwarding bits (and tunnel type) a raw netlink
+/// client sends, also ones that are no method (ipvsadm prints `(null)`).
+pub(crate) fn dest_is_representable(attrs: &[DestAttr]) -> bool {
+    attrs.iter().all(|a| match a {
+        DestAttr::FwdMethod(v) => v & IP_VS_CONN_F_FWD_MASK <= IP_VS_CONN_F_DROUTE,
+        DestAttr::TunType(v) => *v <= IP_VS_CONN_F_TUNNEL_TYPE_GRE,
+        _ => true,
+    })
+}
+
 /// A real server from a `NEW_DEST` reply. `service_af` is the service's
 /// family, used when the kernel predates `IPVS_DEST_ATTR_ADDR_FAMILY`.
 pub(crate) fn dest_from_attrs(

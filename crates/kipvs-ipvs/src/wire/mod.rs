@@ -26,7 +26,7 @@ pub use stats::StatsAttr;
 
 pub(crate) use config::{info_from_attrs, timeouts_attrs, timeouts_from_attrs};
 pub(crate) use daemon::{daemon_attrs, daemon_from_attrs, daemon_state_attrs};
-pub(crate) use dest::{dest_attrs, dest_from_attrs, dest_key_attrs};
+pub(crate) use dest::{dest_attrs, dest_from_attrs, dest_is_representable, dest_key_attrs};
 pub(crate) use service::{
     service_attrs, service_from_attrs, service_is_representable, service_key_attrs,
 };

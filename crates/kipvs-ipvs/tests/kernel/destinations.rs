@@ -143,3 +143,55 @@ fn fwmark_services_have_real_servers_too() {
         "{saved}"
     );
 }
+
+/// The kernel keeps whatever forwarding bits (`& IP_VS_CONN_F_FWD_MASK`) a
+/// raw netlink client sends, also ones that are no method; the listing
+/// leaves those real servers out rather than fail.
+#[test]
+fn real_servers_with_no_known_forwarding_method_do_not_break_the_listing() {
+    use kipvs_ipvs::wire::{DestAttr, IpvsAttr, IpvsCmd, IpvsMessage, SvcAttr};
+    use kipvs_netlink::{generic::GenlMessage, resolve_family, sys::protocols::NETLINK_GENERIC};
+
+    let Some(mut ipvs) = setup_with_ipvsadm() else {
+        return;
+    };
+    let key = tcp("10.0.0.1", 80);
+    ipvs.add_service(&Service::new(key)).unwrap();
+    let good = Destination::new(ip("192.168.1.1"), 80);
+    ipvs.add_destination(&key, &good).unwrap();
+    let mut sock = kipvs_netlink::Socket::new(NETLINK_GENERIC).unwrap();
+    let family = resolve_family(&mut sock, "IPVS").unwrap();
+    let mut addr = [0u8; 16];
+    addr[..4].copy_from_slice(&[10, 0, 0, 1]);
+    for fwd in [4u32, 7] {
+        let mut daddr = [0u8; 16];
+        daddr[..4].copy_from_slice(&[192, 168, 1, fwd as u8]);
+        let mut msg = GenlMessage::from_payload(IpvsMessage::new(
+            IpvsCmd::NewDest,
+            vec![
+                IpvsAttr::Service(vec![
+                    SvcAttr::Af(2),
+                    SvcAttr::Protocol(6),
+                    SvcAttr::Addr(addr),
+                    SvcAttr::Port(80),
+                ]),
+                IpvsAttr::Dest(vec![
+                    DestAttr::AddrFamily(2),
+                    DestAttr::Addr(daddr),
+                    DestAttr::Port(80),
+                    DestAttr::FwdMethod(fwd),
+                    DestAttr::Weight(1),
+                    DestAttr::UThresh(0),
+                    DestAttr::LThresh(0),
+                ]),
+            ],
+        ));
+        msg.set_resolved_family_id(family);
+        sock.request(msg, 0)
+            .unwrap_or_else(|e| panic!("forwarding method {fwd}: {e}"));
+    }
+    let listed = crate::ipvsadm(&["-Ln"]);
+    assert_eq!(listed.matches("(null)").count(), 2, "{listed}");
+    assert_eq!(ipvs.destinations(&key).unwrap(), vec![good.clone()]);
+    assert_eq!(ipvs.table().unwrap()[0].1, vec![good]);
+}

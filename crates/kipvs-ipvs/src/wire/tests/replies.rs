@@ -345,3 +345,19 @@ fn ah_and_esp_services_are_not_representable() {
         S::Protocol(132)
     ]));
 }
+
+#[test]
+fn real_servers_with_no_known_method_are_not_representable() {
+    let base = |fwd, tun| {
+        vec![
+            DestAttr::Addr(addr_to_wire(&ip("192.168.1.4"))),
+            DestAttr::Port(80),
+            DestAttr::FwdMethod(fwd),
+            DestAttr::TunType(tun),
+        ]
+    };
+    assert!(wire::dest_is_representable(&base(3, 2)));
+    assert!(!wire::dest_is_representable(&base(4, 0)));
+    assert!(!wire::dest_is_representable(&base(2, 3)));
+    assert!(wire::dest_from_attrs(&base(7, 0), wire::AF_INET).is_err());
+}
