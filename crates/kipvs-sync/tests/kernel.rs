@@ -478,3 +478,44 @@ fn partial_failure_applies_the_rest_and_converges() {
     );
     assert!(syncer.plan(&desired).unwrap().is_empty());
 }
+
+/// A table large enough to be read over two sockets reads back whole and
+/// in order: a fresh syncer finds nothing to change.
+#[test]
+fn large_tables_read_back_whole() {
+    if !setup() {
+        return;
+    }
+    let services: Vec<DesiredService> = (0..700u32)
+        .map(|i| {
+            let vip = std::net::Ipv4Addr::from(0x0a60_0000 + i).to_string();
+            let real = |r: u32| {
+                masq(
+                    &std::net::Ipv4Addr::from(0xac10_0000 + 3 * i + r).to_string(),
+                    8080,
+                )
+            };
+            service(tcp(&vip, 80), &[real(0), real(1), real(2)])
+        })
+        .collect();
+    let desired = Desired {
+        services: Some(services),
+        ..Desired::default()
+    };
+    let report = Syncer::new(Default::default(), SyncOptions::default())
+        .sync(&desired)
+        .unwrap();
+    assert!(report.is_complete(), "{:?}", report.failed);
+    assert_eq!(report.count(), 700 * 4);
+    let mut fresh = Syncer::new(Default::default(), SyncOptions::default());
+    let plan = fresh.plan(&desired).unwrap();
+    assert!(
+        plan.is_empty(),
+        "{:?}",
+        &plan.changes[..plan.changes.len().min(5)]
+    );
+    let observed = fresh.observed().unwrap().services.as_ref().unwrap();
+    assert_eq!(observed.len(), 700);
+    assert!(observed.values().all(|s| s.destinations.len() == 3));
+    assert_eq!(sh("ipvsadm -Sn").lines().count(), 2800);
+}
