@@ -41,6 +41,13 @@ pub fn private_netns() -> bool {
     if let Err(e) = unshare(CloneFlags::CLONE_NEWNET) {
         return skip(&format!("unshare(CLONE_NEWNET) failed: {e}"));
     }
+    // A new namespace's loopback is down, and the kernel then refuses
+    // things a real node allows (IPVS refuses IPv4 real servers that are not
+    // tunnelled with EINVAL). `ip` runs in this thread's namespace.
+    let lo = run("ip", &["link", "set", "lo", "up"], "");
+    if lo.code != 0 {
+        return skip(&format!("cannot bring loopback up: {}", lo.stderr.trim()));
+    }
     true
 }
 
