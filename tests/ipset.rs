@@ -9,8 +9,6 @@
 
 use kipvs_testutil::{private_netns, require_tool, run, Output};
 
-use crate::util::kipvs;
-
 /// A line `restore:TEXT` feeds TEXT (with `\n` escapes) to `ipset restore`.
 const CASES: &[(&str, &[&str])] = &[
     ("hash:ip basics", &["create s hash:ip", "add s 1.2.3.4", "add s 1.2.3.4", "-exist add s 1.2.3.4", "test s 1.2.3.4", "test s 1.2.3.5", "del s 1.2.3.4", "del s 1.2.3.4", "-! del s 1.2.3.4", "add s 10.0.0.0/30", "add s 10.1.0.1-10.1.0.3"]),
@@ -58,10 +56,22 @@ fn ipset(args: &[&str], stdin: &str) -> Output {
     run("ipset", args, stdin)
 }
 
+/// A private copy of the kipvs binary: the shared target directory may be
+/// rebuilt while the test runs (in the VM, a binary replaced under a
+/// running process crashes it).
+fn kipvs_bin() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let copy = std::env::temp_dir().join(format!("kipvs-ipset-test-{}", std::process::id()));
+        std::fs::copy(env!("CARGO_BIN_EXE_kipvs"), &copy).expect("copy the kipvs binary");
+        copy.to_string_lossy().into_owned()
+    })
+}
+
 fn kipvs_ipset(args: &[&str], stdin: &str) -> Output {
     let mut all = vec!["ipset"];
     all.extend_from_slice(args);
-    kipvs(&all, stdin)
+    run(kipvs_bin(), &all, stdin)
 }
 
 /// Splits a script line into (args, stdin).

@@ -6,7 +6,7 @@ mod restore;
 
 use std::{ffi::OsString, io::Write as _};
 
-use kipvs::ipset::{CreateOptions, Entry, IpSet, Op, SetName, SetType};
+use kipvs::ipset::{CreateOptions, Entry, Family, IpSet, Op, SetName, SetType};
 use kipvs::Error;
 
 use crate::Global;
@@ -363,6 +363,14 @@ impl Session<'_> {
                 let name = set_name(&rest[0])?;
                 let t = set_type(&rest[1])?;
                 let mut words: Vec<&str> = rest[2..].iter().map(String::as_str).collect();
+                // ipset checks each option against the kernel's revision of
+                // the type as it meets it, before parsing its value.
+                if words.iter().any(|w| CreateOptions::min_revision(t, w) > 0) {
+                    let rev = self.handle()?.type_revision(t, Family::Inet)?;
+                    for w in &words {
+                        CreateOptions::check_revision(t, w, rev)?;
+                    }
+                }
                 warn_ignored(t, &mut words, opts.quiet);
                 let options = CreateOptions::parse(t, &words)?;
                 let exist = opts.exist;

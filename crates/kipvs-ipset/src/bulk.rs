@@ -16,9 +16,11 @@ use crate::{
 
 /// `NLM_F_EXCL`: without it the kernel acts as if `-exist` were given.
 const NLM_F_EXCL: u16 = 0x200;
-/// Most bytes of elements packed into one ADD/DEL message: the nested
-/// `IPSET_ATTR_ADT` has a 16-bit length.
-const BULK_BYTES: usize = 60 << 10;
+/// Most bytes of elements packed into one ADD/DEL message. The nested
+/// `IPSET_ATTR_ADT` has a 16-bit length, and a refused message comes back
+/// whole inside the error, which must fit the transport's 64 KiB receive
+/// buffer.
+const BULK_BYTES: usize = 48 << 10;
 
 /// An element of a bulk request that the kernel refused.
 #[derive(Debug)]
@@ -70,7 +72,7 @@ impl IpSet {
     }
 
     /// Sends element attributes (see [`entry_attrs`](crate::entry_attrs)),
-    /// each with its line number, as ADD or DEL requests of up to 60 KiB of
+    /// each with its line number, as ADD or DEL requests of up to 48 KiB of
     /// elements each, in order. The kernel stops a message at its first
     /// refused element and names it by `IPSET_ATTR_LINENO`; the
     /// [`BulkError::index`] is that element's position in `items`.

@@ -436,29 +436,12 @@ pub(crate) fn absorb_for_test(sets: &mut Vec<Set>, m: IpsetMessage) {
 /// Options newer than the kernel's revision of the type: ipset refuses
 /// them before sending (the kernel would answer a bare protocol error).
 fn check_revision(set_type: SetType, o: &CreateOptions, kernel: u8) -> Result<()> {
-    let needs: &[(&str, bool, u8)] = match set_type {
-        SetType::HashIp => &[("bitmask", o.bitmask.is_some(), 6)],
-        SetType::HashIpPort => &[
-            ("netmask", o.netmask.is_some(), 7),
-            ("bitmask", o.bitmask.is_some(), 7),
-        ],
-        SetType::HashNetNet => &[
-            ("netmask", o.netmask.is_some(), 4),
-            ("bitmask", o.bitmask.is_some(), 4),
-        ],
-        _ => &[],
-    };
-    for (arg, given, since) in needs {
-        if *given && kernel < *since {
-            return Err(Error::invalid(
-                "create option",
-                arg,
-                format!(
-                    "Argument `{arg}' is supported in the kernel module of the set type {set_type} \
-                     starting from the revision {since} and you have installed revision {kernel} only. \
-                     Your kernel is behind your ipset utility."
-                ),
-            ));
+    for (option, given) in [
+        ("netmask", o.netmask.is_some()),
+        ("bitmask", o.bitmask.is_some()),
+    ] {
+        if given {
+            CreateOptions::check_revision(set_type, option, kernel)?;
         }
     }
     Ok(())
