@@ -22,7 +22,7 @@
 //! Pruning removes only what the desired state's [`Scope`] owns (set-name
 //! prefixes, address blocks, firewall-mark ranges), so a keepalived
 //! service on the same node survives. [`Lock`] serialises writers on a
-//! node. With the `serde` feature, [`document`] reads and writes the JSON
+//! node. With the `serde` feature, `document` reads and writes the JSON
 //! state document of `kipvs dump`/`plan`/`apply` (`docs/state.md`).
 //!
 //! ```no_run
