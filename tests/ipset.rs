@@ -9,21 +9,22 @@
 
 use kipvs_testutil::{private_netns, require_tool, run, Output};
 
-/// A line `restore:TEXT` feeds TEXT (with `\n` escapes) to `ipset restore`.
+/// Timeouts are long: the test VM is slow, and a member must not expire
+/// between two listings. A line `restore:TEXT` feeds TEXT (with `\n` escapes) to `ipset restore`.
 const CASES: &[(&str, &[&str])] = &[
     ("hash:ip basics", &["create s hash:ip", "add s 1.2.3.4", "add s 1.2.3.4", "-exist add s 1.2.3.4", "test s 1.2.3.4", "test s 1.2.3.5", "del s 1.2.3.4", "del s 1.2.3.4", "-! del s 1.2.3.4", "add s 10.0.0.0/30", "add s 10.1.0.1-10.1.0.3"]),
     ("hash:ip inet6", &["create s hash:ip family inet6 hashsize 64 maxelem 10", "add s 2001:db8::1", "add s ::1", "add s fe80::1 ", "test s ::1", "add s 1.2.3.4", "add s ::2", "add s ::1.2.3.4", "add s ::ffff:1.2.3.4", "add s 1:0:0:1::1", "add s 0:0:0:0:0:1:0:0", "add s ::"]),
-    ("hash:ip options", &["create s hash:ip timeout 100 counters comment skbinfo forceadd bucketsize 4 netmask 24", "add s 1.2.3.4 timeout 50 packets 1 bytes 2 comment hello skbmark 0x10/0xff skbprio 1:2 skbqueue 7", "add s 5.6.7.8 skbmark 5", "list s"]),
+    ("hash:ip options", &["create s hash:ip timeout 1000 counters comment skbinfo forceadd bucketsize 4 netmask 24", "add s 1.2.3.4 timeout 500 packets 1 bytes 2 comment hello skbmark 0x10/0xff skbprio 1:2 skbqueue 7", "add s 5.6.7.8 skbmark 5", "list s"]),
     ("hash:ip,port", &["create s hash:ip,port", "add s 1.2.3.4,80", "add s 1.2.3.4,udp:53", "add s 1.2.3.4,sctp:9", "add s 1.2.3.4,icmp:echo-request", "add s 1.2.3.4,icmp:3/8", "add s 1.2.3.4,gre:0", "add s 1.2.3.4,tcp:100-102", "add s 1.2.3.4,99999", "add s 1.2.3.4", "test s 1.2.3.4,tcp:80", "test s 1.2.3.4,udp:80"]),
     ("inet6 element forms", &["create s hash:ip family inet6", "add s 2001:db8::/120", "add s 2001:db8::1-2001:db8::5", "create n hash:net family inet6", "add n 2001:db8::1-2001:db8::5", "add n 2001:db8::/129", "add n 1.2.3.4", "create p hash:ip,port family inet6", "add p [2001:db8::1],80", "add p 2001:db8::1,icmp:ping", "del p 2001:db8::1,icmp:ping", "test p 2001:db8::1,icmp:ping", "create q hash:ip,port", "add q 1.2.3.4,icmpv6:ping", "create r hash:ip,port,ip family inet6", "add r 2001:db8::1,80,2001:db8::/64", "create u hash:net,port family inet6", "add u 2001:db8::1-2001:db8::2,80"]),
-    ("hash:ip,port inet6", &["create s hash:ip,port family inet6 timeout 0", "add s 2001:db8::1,tcp:443 timeout 20", "add s 2001:db8::1,icmpv6:echo-request", "add s 2001:db8::1,ipv6-icmp:1/3"]),
+    ("hash:ip,port inet6", &["create s hash:ip,port family inet6 timeout 0", "add s 2001:db8::1,tcp:443 timeout 2000", "add s 2001:db8::1,icmpv6:echo-request", "add s 2001:db8::1,ipv6-icmp:1/3"]),
     ("hash:ip,port,ip", &["create s hash:ip,port,ip counters", "add s 1.2.3.4,udp:53,5.6.7.8", "add s 1.2.3.4,80,5.6.7.8 packets 10 bytes 20", "test s 1.2.3.4,udp:53,5.6.7.8"]),
     ("hash:ip,port,net", &["create s hash:ip,port,net comment", "add s 1.2.3.4,80,10.0.0.0/8 comment x", "add s 1.2.3.4,80,10.0.0.0/24 nomatch", "add s 1.2.3.4,tcp:1,2.0.0.1"]),
     ("hash:net", &["create s hash:net", "add s 10.0.0.0/8", "add s 10.1.0.0/16 nomatch", "add s 192.168.0.1", "add s 172.16.0.0-172.16.1.255", "test s 10.2.3.4", "test s 10.1.1.1", "add s 10.0.0.0/33"]),
     ("hash:net inet6", &["create s hash:net family inet6 counters", "add s 2001:db8::/32", "add s 2001:db8:1::/48 nomatch", "add s ::1"]),
     ("hash:net,port", &["create s hash:net,port skbinfo", "add s 10.0.0.0/24,sctp:100-102", "add s 10.0.0.0/16,udp:53 skbmark 0x1", "add s 1.1.1.1,tcp:1"]),
     ("hash:net,iface", &["create s hash:net,iface", "add s 10.0.0.0/8,physdev:eth0", "add s 10.0.0.0/8,eth1", "add s 1.1.1.1,eth+", "test s 10.1.1.1,eth1"]),
-    ("bitmap:ip", &["create s bitmap:ip range 10.0.0.0/24 timeout 10", "add s 10.0.0.4", "add s 10.0.0.10-10.0.0.12", "add s 10.0.1.1", "create t bitmap:ip range 10.0.0.0-10.0.0.255 netmask 30", "add t 10.0.0.5"]),
+    ("bitmap:ip", &["create s bitmap:ip range 10.0.0.0/24 timeout 1000", "add s 10.0.0.4", "add s 10.0.0.10-10.0.0.12", "add s 10.0.1.1", "create t bitmap:ip range 10.0.0.0-10.0.0.255 netmask 30", "add t 10.0.0.5"]),
     ("bitmap:ip,mac", &["create s bitmap:ip,mac range 10.0.0.0/28", "add s 10.0.0.1,00:11:22:33:44:55", "add s 10.0.0.2", "add s 10.0.0.3,zz"]),
     ("bitmap:port", &["create s bitmap:port range 0-1024 counters comment", "add s 80", "add s 22-25 comment ssh", "add s 2000", "test s 23", "create t bitmap:port"]),
     // The host kernel lacks the next five types (both tools then say so);
@@ -34,7 +35,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("hash:ip,mark", &["create s hash:ip,mark markmask 0xffff", "add s 1.2.3.4,0x10", "add s 1.2.3.4,5", "test s 1.2.3.4,16"]),
     ("hash:net,port,net", &["create s hash:net,port,net", "add s 10.0.0.0/8,tcp:80,192.168.0.0/24", "add s 10.0.0.1,udp:53,1.1.1.1"]),
     ("list:set", &["create a hash:ip", "create b hash:net", "create s list:set size 4", "add s a", "add s b before a", "add s nosuch", "add s s", "test s a", "del s b", "destroy a"]),
-    ("sorting", &["create s hash:ip,port timeout 100", "add s 9.0.0.1,icmp:echo-request", "add s 9.0.0.1,icmp:host-unreachable", "add s 9.0.0.1,tcp:1", "add s 9.0.0.1,gre:0", "add s 9.0.0.1,udp:3", "add s 1.2.3.10,1", "add s 1.2.3.9,1", "add s 10.0.0.1,tcp:40", "add s 10.0.0.1,tcp:5", "add s 2.0.0.1,udp:5 timeout 7", "create n hash:net family inet6", "add n 2001:db8::a", "add n 2001:db8::9", "add n 2001:db8::/64", "add n ::1", "add n fe80::1", "add n 2001:db8:0:1::/64", "create i hash:net,iface", "add i 10.0.0.0/8,eth10", "add i 10.0.0.0/8,eth9", "add i 10.0.0.0/16,eth9", "add i 9.0.0.0/8,physdev:eth0"]),
+    ("sorting", &["create s hash:ip,port timeout 1000", "add s 9.0.0.1,icmp:echo-request", "add s 9.0.0.1,icmp:host-unreachable", "add s 9.0.0.1,tcp:1", "add s 9.0.0.1,gre:0", "add s 9.0.0.1,udp:3", "add s 1.2.3.10,1", "add s 1.2.3.9,1", "add s 10.0.0.1,tcp:40", "add s 10.0.0.1,tcp:5", "add s 2.0.0.1,udp:5 timeout 700", "create n hash:net family inet6", "add n 2001:db8::a", "add n 2001:db8::9", "add n 2001:db8::/64", "add n ::1", "add n fe80::1", "add n 2001:db8:0:1::/64", "create i hash:net,iface", "add i 10.0.0.0/8,eth10", "add i 10.0.0.0/8,eth9", "add i 10.0.0.0/16,eth9", "add i 9.0.0.0/8,physdev:eth0"]),
     ("rename swap flush destroy", &["create a hash:ip", "create b hash:ip", "add a 1.1.1.1", "rename a c", "rename c b", "swap c b", "swap c nosuch", "create d hash:net", "swap c d", "flush c", "flush", "destroy nosuch", "-exist destroy nosuch", "destroy b", "destroy"]),
     ("create errors", &["create s hash:ip", "create s hash:ip", "-exist create s hash:ip", "create s hash:net", "create 0123456789012345678901234567890123 hash:ip", "create x hash:foo", "create x", "create x hash:ip family inet7", "create x hash:ip timeout abc", "create x hash:ip bogus 1"]),
     ("element errors", &["create s hash:ip,port", "add s 1.2.3.4,80 timeout 5", "add s 1.2.3.4,80 comment x", "add s 1.2.3.4,80 packets 1", "add s 1.2.3.400,80", "add nosuch 1.2.3.4", "add", "add s", "del s 9.9.9.9,1", "test nosuch 1.2.3.4"]),
