@@ -2,7 +2,7 @@
 //! `process_options` after the checks, and its listing functions.
 
 use kipvs::ipvs::{
-    Daemon, DaemonState, Destination, ForwardMethod, Ipvs, Protocol, Scheduler, Service,
+    Daemon, DaemonState, Destination, ForwardMethod, Info, Ipvs, Protocol, Scheduler, Service,
     ServiceFlags, ServiceKey, Timeouts, TunnelType,
 };
 
@@ -16,6 +16,8 @@ use crate::Global;
 /// What a command needs: the IPVS handle, the namespace, the output.
 pub struct Ctx<'a> {
     pub ipvs: &'a mut Ipvs,
+    /// Read once when IPVS is opened, as libipvs's `ipvs_info`.
+    pub info: Info,
     pub global: &'a Global,
     pub out: &'a mut Out,
 }
@@ -254,11 +256,8 @@ pub fn list(ctx: &mut Ctx<'_>, entry: &Entry) -> Result<(), Exit> {
 /// `list_all`: the header, the title, every service and its real servers.
 pub fn list_all(ctx: &mut Ctx<'_>, format: u32) -> Result<(), Exit> {
     if format & FMT_RULE == 0 {
-        let info = ctx
-            .ipvs
-            .info()
-            .map_err(|e| Exit::fatal(1, ipvs_strerror(Func::GetServices, errno_of(&e))))?;
-        ctx.out.print(&list::header(&info));
+        let header = list::header(&ctx.info);
+        ctx.out.print(&header);
     }
     let mut table = ctx
         .ipvs

@@ -28,7 +28,7 @@ use std::{
     io::{self, Write},
 };
 
-use kipvs::ipvs::Ipvs;
+use kipvs::ipvs::{Info, Ipvs};
 
 use crate::Global;
 
@@ -137,12 +137,14 @@ pub fn main(global: &Global, args: Vec<OsString>) -> i32 {
 }
 
 fn run(global: &Global, argv: Vec<String>, out: &mut Out) -> i32 {
-    let mut ipvs = match init(global) {
-        Ok(ipvs) => ipvs,
+    let (mut ipvs, info) = match init(global) {
+        Ok(opened) => opened,
         Err(e) => return out.exit(&e),
     };
+    check_ipvs_version(&info, out);
     let mut ctx = exec::Ctx {
         ipvs: &mut ipvs,
+        info,
         global,
         out,
     };
@@ -157,9 +159,27 @@ fn run(global: &Global, argv: Vec<String>, out: &mut Out) -> i32 {
     }
 }
 
-/// `ipvs_init`, with ipvsadm's `modprobe ip_vs` and one retry.
-fn init(global: &Global) -> Result<Ipvs, Exit> {
-    let open = || Ipvs::new_in(&global.netns);
+/// `check_ipvs_version`: ipvsadm warns below IPVS 1.1.4.
+fn check_ipvs_version(info: &Info, out: &mut Out) {
+    let v = info.version;
+    if v < 0x010104 {
+        out.eprint(&format!(
+            "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version {}.{}.{}\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n",
+            (v >> 16) & 0xff,
+            (v >> 8) & 0xff,
+            v & 0xff
+        ));
+    }
+}
+
+/// `ipvs_init`, with ipvsadm's `modprobe ip_vs` and one retry; like
+/// libipvs, it reads the version and connection table size (`-L`'s header).
+fn init(global: &Global) -> Result<(Ipvs, Info), Exit> {
+    let open = || {
+        let mut ipvs = Ipvs::new_in(&global.netns)?;
+        let info = ipvs.info()?;
+        Ok::<_, kipvs::Error>((ipvs, info))
+    };
     let err = match open() {
         Ok(ipvs) => return Ok(ipvs),
         Err(e) => e,

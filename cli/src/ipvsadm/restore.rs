@@ -6,8 +6,6 @@
 //! in batches (`Ipvs::apply`, many per `sendmsg`), their errors reported
 //! per line, in order, before anything a later line prints.
 
-use std::io::Read;
-
 use super::{
     args,
     errors::{errno_of, ipvs_strerror},
@@ -61,14 +59,31 @@ pub fn next_line(input: &[u8], pos: &mut usize, program: &str) -> Option<Vec<Str
     }
 }
 
-/// `restore_table`.
+/// Changes sent per batch at most: bounds memory on long inputs while
+/// keeping `sendmsg`s full.
+const BATCH: usize = 1024;
+
+/// `restore_table`. Lines are read as they come (no line's words span a
+/// newline, so each line splits on its own); changes wait in a batch until
+/// a line that prints, a bad line, a full batch or the end of the input,
+/// and on a terminal each line is sent at once, as ipvsadm does.
 pub fn restore(ctx: &mut Ctx<'_>, program: &str) -> Result<i32, Exit> {
-    let mut input = Vec::new();
-    let _ = std::io::stdin().lock().read_to_end(&mut input);
-    let mut pos = 0;
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut input = stdin.lock();
+    let mut line = Vec::new();
     let mut result = 0;
     let mut pending: Vec<Change> = Vec::new();
-    while let Some(words) = next_line(&input, &mut pos, program) {
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let mut pos = 0;
+        let Some(words) = next_line(&line, &mut pos, program) else {
+            break;
+        };
         if words.len() <= 1 {
             continue;
         }
@@ -90,7 +105,12 @@ pub fn restore(ctx: &mut Ctx<'_>, program: &str) -> Result<i32, Exit> {
             return Err(args::tryhelp(program));
         }
         match exec::change(&entry) {
-            Some(Ok(change)) => pending.push(change),
+            Some(Ok(change)) => {
+                pending.push(change);
+                if interactive || pending.len() >= BATCH {
+                    flush(ctx, &mut pending, &mut result);
+                }
+            }
             Some(Err(refused)) => {
                 flush(ctx, &mut pending, &mut result);
                 result = exec::refuse(ctx, &entry, refused);
