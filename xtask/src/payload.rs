@@ -39,6 +39,8 @@ pub fn run_script(
         .push((PathBuf::from("/kipvs/payload.sh"), text.into_bytes()));
     if kipvs.exists() {
         run.executables.push(kipvs.clone());
+        run.pin.push(kipvs.clone());
+        run.pin_dir = Some(ws.target.join("kipvs-vm"));
     }
     run.env = vec![
         ("KIPVS".into(), kipvs.to_string_lossy().into_owned()),

@@ -189,6 +189,14 @@ pub struct Run {
     /// Host executables the script runs: shared libraries they need are
     /// added to the image.
     pub executables: Vec<PathBuf>,
+    /// Files to pin for the run: each is hard-linked into `pin_dir` before
+    /// boot and bind-mounted over its own path in the VM, so a rebuild on
+    /// the host while the VM runs (cargo replaces binaries in place of the
+    /// old ones) cannot pull a file from under a running test.
+    pub pin: Vec<PathBuf>,
+    /// A directory inside a share, on the same filesystem as the pinned
+    /// files (the target directory).
+    pub pin_dir: Option<PathBuf>,
     /// Extra files put in the image (guest path, contents).
     pub files: Vec<(PathBuf, Vec<u8>)>,
     /// Guest memory in MiB.
@@ -209,6 +217,8 @@ impl Run {
             shares: vec![workspace.to_owned()],
             scratch: Vec::new(),
             executables: Vec::new(),
+            pin: Vec::new(),
+            pin_dir: None,
             files: Vec::new(),
             memory_mib: 2048,
             cpus: 2,
@@ -290,6 +300,25 @@ pub fn run(run: &Run, mut on_line: impl FnMut(&str)) -> Result<Outcome> {
         .map(|p| format!("{}\n", p.display()))
         .collect();
     overlay.data("/kipvs/tmpfs", scratch, 0o644);
+    let mut binds = String::new();
+    let _pins = match (&run.pin_dir, run.pin.is_empty()) {
+        (Some(dir), false) => {
+            let dir = dir.join(format!("pin-{nonce}"));
+            fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let guard = RemoveOnDrop(dir.clone());
+            for (i, file) in run.pin.iter().enumerate() {
+                let pinned = dir.join(i.to_string());
+                if fs::hard_link(file, &pinned).is_err() {
+                    fs::copy(file, &pinned)
+                        .with_context(|| format!("pinning {}", file.display()))?;
+                }
+                binds.push_str(&format!("{} {}\n", pinned.display(), file.display()));
+            }
+            Some(guard)
+        }
+        _ => None,
+    };
+    overlay.data("/kipvs/binds", binds, 0o644);
     for (path, contents) in &run.files {
         overlay.data(path, contents.clone(), 0o644);
     }

@@ -54,6 +54,8 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<Counts> {
     run.scratch = vec![ws.target.join("tmp")];
     run.executables = bins.iter().map(|b| b.exe.clone()).collect();
     run.executables.push(kipvs);
+    run.pin = run.executables.clone();
+    run.pin_dir = Some(ws.target.join("kipvs-vm"));
 
     eprintln!(
         "xtask: running {} test binaries in the VM ({} vCPUs, --test-threads={})",

@@ -46,6 +46,12 @@ while read -r tag mode path; do
     mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,cache=loose,$mode" "$tag" "$path" ||
         die "mounting the $tag share at $path failed"
 done </kipvs/mounts
+# Binaries pinned for this run (hard links taken at build time) over their
+# own paths: a rebuild on the host during the run cannot change them.
+while read -r pinned path; do
+    [ -n "$pinned" ] || continue
+    mount --bind "$pinned" "$path" || die "pinning $path failed (rebuilt or removed since the build?)"
+done </kipvs/binds
 # Writable scratch directories over the read-only shares (target/tmp is
 # CARGO_TARGET_TMPDIR for integration tests).
 while read -r path; do
