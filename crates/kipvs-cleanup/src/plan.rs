@@ -48,6 +48,10 @@ pub struct TablePlan {
     removed_rule_lines: Vec<usize>,
     #[cfg_attr(feature = "serde", serde(skip))]
     removed_lines: BTreeSet<usize>,
+    /// Which of the dump's tables this is: iptables-restore input may hold
+    /// one table in several blocks, so the name alone does not say.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    position: usize,
 }
 
 impl TablePlan {
@@ -98,8 +102,9 @@ impl Plan {
         };
         let mut sets_in_use = BTreeSet::new();
         let mut sets_released = BTreeSet::new();
-        for table in plan.before.tables() {
-            let tp = plan_table(table, &modes, other_live, &mut plan.pinned);
+        for (position, table) in plan.before.tables().enumerate() {
+            let mut tp = plan_table(table, &modes, other_live, &mut plan.pinned);
+            tp.position = position;
             for (i, line) in table.lines.iter().enumerate() {
                 if let Line::Rule(r) = line {
                     let sets = r.match_sets().map(str::to_owned);
@@ -132,11 +137,12 @@ impl Plan {
     /// The dump as it will be after the plan is applied.
     pub fn after(&self) -> Ruleset {
         let mut after = self.before.clone();
-        for item in &mut after.items {
-            let crate::save::Item::Table(t) = item else {
-                continue;
-            };
-            if let Some(tp) = self.tables.iter().find(|p| p.table == t.name) {
+        let tables = after.items.iter_mut().filter_map(|item| match item {
+            crate::save::Item::Table(t) => Some(t),
+            crate::save::Item::Comment(_) => None,
+        });
+        for (position, t) in tables.enumerate() {
+            if let Some(tp) = self.tables.iter().find(|p| p.position == position) {
                 let mut i = 0;
                 t.lines.retain(|_| {
                     i += 1;
@@ -157,7 +163,8 @@ impl Plan {
         for tp in &self.tables {
             let table = self
                 .before
-                .table(&tp.table)
+                .tables()
+                .nth(tp.position)
                 .expect("planned from this dump");
             let mut script = Table::new(&tp.table);
             for &i in &tp.removed_rule_lines {
@@ -184,7 +191,8 @@ impl Plan {
         for tp in &self.tables {
             let table = self
                 .before
-                .table(&tp.table)
+                .tables()
+                .nth(tp.position)
                 .expect("planned from this dump");
             // Line 1 of the table's text is `*name`, then its lines, then COMMIT,
             // so the hunks' line numbers are those of the table's text.
@@ -443,5 +451,28 @@ COMMIT
         let text = "*filter\n:INPUT ACCEPT [0:0]\n:KUBE-FIREWALL - [0:0]\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n";
         assert!(plan(text, &[Mode::Iptables, Mode::Ipvs]).is_empty());
         assert!(!has_kube_state(&Ruleset::parse(text).unwrap()));
+    }
+
+    /// Found by `fuzz/` (`iptables_save`): the second block of a table was
+    /// planned, then written (`diff`, `after`, `restore_scripts`) against
+    /// the first block of that name, and `diff` panicked.
+    #[test]
+    fn a_table_in_two_blocks_is_planned_block_by_block() {
+        let text =
+            "*filter\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n:KUBE-IPVS-FILTER - [0:0]\nCOMMIT\n";
+        let p = plan(text, &[Mode::Ipvs]);
+        assert_eq!(p.tables.len(), 1);
+        assert!(p.diff("x").contains("-:KUBE-IPVS-FILTER - [0:0]"));
+        let scripts: Vec<String> = p.restore_scripts().iter().map(|t| t.to_string()).collect();
+        assert_eq!(
+            scripts,
+            ["*filter\n-F KUBE-IPVS-FILTER\n-X KUBE-IPVS-FILTER\nCOMMIT\n"]
+        );
+        let after = p.after().to_string();
+        assert_eq!(
+            after,
+            "*filter\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n"
+        );
+        assert!(plan(&after, &[Mode::Ipvs]).is_empty());
     }
 }
