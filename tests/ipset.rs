@@ -323,3 +323,59 @@ fn json_output_is_kipvs_own_extension() {
     assert_eq!(v[0]["elements"], 1);
     assert_eq!(v[0]["entries"][0]["comment"], "dns");
 }
+
+#[test]
+fn native_set_subcommands() {
+    if !private_netns() || !require_tool("ipset") {
+        return;
+    }
+    let k = |args: &[&str], stdin: &str| run(kipvs_bin(), args, stdin);
+    let ok = |out: Output| {
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        out
+    };
+    ok(k(&["set", "create", "web", "hash:ip,port", "comment"], ""));
+    ok(k(
+        &[
+            "set",
+            "add",
+            "web",
+            "10.0.0.1,tcp:80",
+            "10.0.0.2,udp:53 comment dns",
+        ],
+        "",
+    ));
+    assert_eq!(k(&["set", "test", "web", "10.0.0.1,80"], "").code, 0);
+    assert_eq!(k(&["set", "test", "web", "10.0.0.9,80"], "").code, 1);
+    let json = ok(k(&["--json", "set", "list", "web"], ""));
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v[0]["elements"], 2);
+    // replace swaps in a new table; sync then touches only the difference.
+    ok(k(
+        &["set", "replace", "web", "-"],
+        "10.0.1.1,tcp:443\n10.0.1.2,tcp:443\n",
+    ));
+    let saved = ipset(&["save", "web"], "").stdout;
+    assert!(
+        saved.contains("add web 10.0.1.1,tcp:443") && !saved.contains("10.0.0.1"),
+        "{saved}"
+    );
+    let out = ok(k(
+        &[
+            "--json",
+            "set",
+            "sync",
+            "web",
+            "10.0.1.2,tcp:443",
+            "10.0.1.3,tcp:443",
+        ],
+        "",
+    ));
+    assert_eq!(out.stdout.trim(), r#"{"added":1,"deleted":1}"#);
+    assert_eq!(
+        ipset(&["list", "-n"], "").stdout,
+        "web\n",
+        "no temporary set is left"
+    );
+    ok(k(&["set", "destroy", "web"], ""));
+}
