@@ -57,22 +57,10 @@ fn ipset(args: &[&str], stdin: &str) -> Output {
     run("ipset", args, stdin)
 }
 
-/// A private copy of the kipvs binary: the shared target directory may be
-/// rebuilt while the test runs (in the VM, a binary replaced under a
-/// running process crashes it).
-fn kipvs_bin() -> &'static str {
-    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let copy = std::env::temp_dir().join(format!("kipvs-ipset-test-{}", std::process::id()));
-        std::fs::copy(env!("CARGO_BIN_EXE_kipvs"), &copy).expect("copy the kipvs binary");
-        copy.to_string_lossy().into_owned()
-    })
-}
-
 fn kipvs_ipset(args: &[&str], stdin: &str) -> Output {
     let mut all = vec!["ipset"];
     all.extend_from_slice(args);
-    run(kipvs_bin(), &all, stdin)
+    run(env!("CARGO_BIN_EXE_kipvs"), &all, stdin)
 }
 
 /// Splits a script line into (args, stdin).
@@ -329,7 +317,7 @@ fn native_set_subcommands() {
     if !private_netns() || !require_tool("ipset") {
         return;
     }
-    let k = |args: &[&str], stdin: &str| run(kipvs_bin(), args, stdin);
+    let k = |args: &[&str], stdin: &str| run(env!("CARGO_BIN_EXE_kipvs"), args, stdin);
     let ok = |out: Output| {
         assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
         out

@@ -7,26 +7,7 @@
 
 use kipvs_testutil::{assert_same, private_netns, require_ipvs, require_tool, run, Output};
 
-/// The kipvs binary, copied once per test process: other builds sharing
-/// the target directory may replace `target/debug/kipvs` while the VM runs.
-fn kipvs_exe() -> &'static str {
-    static EXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    EXE.get_or_init(|| {
-        let src = env!("CARGO_BIN_EXE_kipvs");
-        let dst = std::env::temp_dir().join(format!("kipvs-ipvsadm-test-{}", std::process::id()));
-        for _ in 0..50 {
-            if std::fs::copy(src, &dst).is_ok() {
-                return dst.display().to_string();
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-        src.to_owned()
-    })
-}
-
-fn kipvs(args: &[&str], stdin: &str) -> Output {
-    run(kipvs_exe(), args, stdin)
-}
+use crate::util::kipvs;
 
 /// One case: command lines run in order. A line `R:` runs `-R` with the
 /// rest as standard input (`|` separates input lines).
@@ -755,7 +736,7 @@ fn ipvsadm_combined_output_interleaves_like_stdio() {
         input.push_str(&format!("-A -t 10.0.{}.{}:80 -s rr\n", i / 200, i % 200));
     }
     input.push_str("-L -n\n-A -t 10.0.0.1:80\n-S -n\n-D -t 9.9.9.9:80\n-L -n --stats\n-a -t 9.9.9.9:80 -r 1.1.1.1\n");
-    let exe = kipvs_exe();
+    let exe = env!("CARGO_BIN_EXE_kipvs");
     let combined: Vec<String> = [
         "ipvsadm -R 2>&1".to_owned(),
         format!("{exe} ipvsadm -R 2>&1"),
