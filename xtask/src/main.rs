@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod cargo;
 mod ci;
+mod guest;
 mod host;
 mod image;
 mod payload;
