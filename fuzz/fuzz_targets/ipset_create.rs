@@ -19,14 +19,29 @@ fuzz_target!(|data: &[u8]| {
 
     if let Some(first) = words.first() {
         if let Ok(name) = first.parse::<SetName>() {
-            assert_eq!(name.to_string().parse::<SetName>().expect("printed name"), name);
+            assert_eq!(
+                name.to_string().parse::<SetName>().expect("printed name"),
+                name
+            );
             assert!(name.as_str().len() < kipvs_ipset::wire::IPSET_MAXNAMELEN);
         }
         if let Ok(set_type) = first.parse::<SetType>() {
-            assert_eq!(set_type.to_string().parse::<SetType>().expect("printed type"), set_type);
+            assert_eq!(
+                set_type
+                    .to_string()
+                    .parse::<SetType>()
+                    .expect("printed type"),
+                set_type
+            );
         }
         if let Ok(family) = first.parse::<Family>() {
-            assert_eq!(family.to_string().parse::<Family>().expect("printed family"), family);
+            assert_eq!(
+                family
+                    .to_string()
+                    .parse::<Family>()
+                    .expect("printed family"),
+                family
+            );
         }
     }
 

@@ -10,7 +10,7 @@
 //! as in a restore file).
 #![no_main]
 
-use kipvs_ipset::{Entry, Family, SetType, __fuzz as conv, entry_attrs};
+use kipvs_ipset::{__fuzz as conv, entry_attrs, Entry, Family, SetType};
 use libfuzzer_sys::fuzz_target;
 
 /// Words as `ipset restore` splits a line: blanks separate, `"..."` is one
@@ -69,13 +69,21 @@ fuzz_target!(|data: &[u8]| {
     for (k, v) in &fields {
         option_words.push((*k).to_owned());
         if let Some(v) = v {
-            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
             option_words.push(v.to_owned());
         }
     }
     let refs: Vec<&str> = option_words.iter().map(String::as_str).collect();
     let mut with_options = reparsed.clone();
-    assert_eq!(with_options.parse_options(&refs).expect("printed options parse"), refs.len());
+    assert_eq!(
+        with_options
+            .parse_options(&refs)
+            .expect("printed options parse"),
+        refs.len()
+    );
     assert_eq!(with_options.option_fields(), fields);
     let _ = entry.display(set_type);
 

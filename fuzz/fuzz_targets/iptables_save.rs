@@ -25,7 +25,12 @@ fuzz_target!(|data: &[u8]| {
     for table in rs.tables() {
         for line in &table.lines {
             let Line::Rule(rule) = line else { continue };
-            let _ = (rule.spec(), rule.without_counters(), rule.target(), rule.comment());
+            let _ = (
+                rule.spec(),
+                rule.without_counters(),
+                rule.target(),
+                rule.comment(),
+            );
             for token in &rule.args {
                 let quoted = tokens::quote(&token.value);
                 let split = tokens::split(&quoted).expect("a quoted word closes its quotes");
@@ -35,7 +40,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    for modes in [&[Mode::Iptables][..], &[Mode::Ipvs], &[Mode::Iptables, Mode::Ipvs]] {
+    for modes in [
+        &[Mode::Iptables][..],
+        &[Mode::Ipvs],
+        &[Mode::Iptables, Mode::Ipvs],
+    ] {
         let plan = Plan::new(rs.clone(), modes);
         let _ = plan.diff("fuzz");
         for script in plan.restore_scripts() {

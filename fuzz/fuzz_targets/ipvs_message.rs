@@ -109,8 +109,7 @@ fuzz_target!(|data: &[u8]| {
         msg.dest().and_then(|d| conv::destination(d, af).ok()),
     ) {
         let sent = reparse(&Op::AddDestination(svc.key, dest.clone()).to_message());
-        let back =
-            conv::destination(sent.dest().expect("a dest nest"), af).expect("decodes");
+        let back = conv::destination(sent.dest().expect("a dest nest"), af).expect("decodes");
         let mut want = dest;
         (want.active_conns, want.inactive_conns, want.persist_conns) = (0, 0, 0);
         want.stats = Stats::default();

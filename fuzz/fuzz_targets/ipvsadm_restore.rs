@@ -3,8 +3,8 @@
 //! restore file.
 //!
 //! The parser lives in the CLI binary, not a library, so this target
-//! compiles its three pure files (`args.rs`, `popt.rs`, `netdb.rs`) in
-//! place, with `Exit` restated below as the one item they take from
+//! compiles its pure files (`args.rs`, `popt.rs`, `table.rs`, `usage.rs`,
+//! `netdb.rs`) in place, with `Exit` restated below as the one item they take from
 //! `cli/src/ipvsadm/mod.rs`. If that type changes, this target stops
 //! building rather than drifting. Host and service names go through NSS
 //! as ipvsadm's do, so run it in a network namespace with no network
@@ -23,6 +23,8 @@ mod ipvsadm {
     pub mod args;
     pub mod netdb;
     pub mod popt;
+    pub mod table;
+    pub mod usage;
 
     /// `cli/src/ipvsadm/mod.rs`'s `Exit`: how a command ends early.
     #[derive(Debug, Clone, PartialEq, Eq)]

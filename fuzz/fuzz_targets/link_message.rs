@@ -28,7 +28,12 @@ fuzz_target!(|data: &[u8]| {
         let max = if address.ip.is_ipv4() { 32 } else { 128 };
         assert!(address.prefix_len <= max, "{address:?}");
         let printed = address.to_string();
-        assert_eq!(printed.parse::<kipvs_link::Address>().expect("printed address"), address);
+        assert_eq!(
+            printed
+                .parse::<kipvs_link::Address>()
+                .expect("printed address"),
+            address
+        );
         let _ = address.check_bindable();
     }
 });

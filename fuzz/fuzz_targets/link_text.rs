@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(address) = text.parse::<Address>() {
         let printed = address.to_string();
-        assert_eq!(printed.parse::<Address>().expect("printed address"), address);
+        assert_eq!(
+            printed.parse::<Address>().expect("printed address"),
+            address
+        );
         let _ = address.check_bindable();
         let _ = address.is_host();
     }
