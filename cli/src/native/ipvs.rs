@@ -190,7 +190,7 @@ impl ServiceOpts {
 pub struct DestOpts {
     /// The service.
     service: ServiceArg,
-    /// The real server: ADDR[:PORT].
+    /// The real server: `ADDR[:PORT]`.
     dest: DestArg,
     /// How packets reach it.
     #[arg(short, long, value_enum, default_value = "route")]
@@ -316,7 +316,7 @@ pub enum DestCommand {
     Delete {
         /// The service.
         service: ServiceArg,
-        /// The real server: ADDR[:PORT].
+        /// The real server: `ADDR[:PORT]`.
         dest: DestArg,
     },
 }
