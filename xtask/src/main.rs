@@ -72,7 +72,7 @@ enum Cmd {
     /// Benchmarks in the VM (release build). Runs every scenario unless
     /// some are named.
     Bench {
-        /// Scenario names (`ipvsadm-restore`).
+        /// Scenario names (`ipvsadm-restore`, `ipset-restore`, `addr-sync`, `sync`).
         scenarios: Vec<String>,
     },
 }

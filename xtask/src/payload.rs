@@ -84,11 +84,29 @@ struct Scenario {
     inputs: fn() -> Vec<(String, Vec<u8>)>,
 }
 
-const SCENARIOS: &[Scenario] = &[Scenario {
-    name: "ipvsadm-restore",
-    about: "5,000 services x 3 real servers: ipvsadm -R vs kipvs ipvsadm -R, then -Ln",
-    inputs: || vec![("ipvs-5000x3.rules".into(), ipvs_rules(5000, 3).into_bytes())],
-}];
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "ipvsadm-restore",
+        about: "5,000 services x 3 real servers: ipvsadm -R vs kipvs ipvsadm -R, then -Ln",
+        inputs: || vec![("ipvs-5000x3.rules".into(), ipvs_rules(5000, 3).into_bytes())],
+    },
+    Scenario {
+        name: "ipset-restore",
+        about: "100,000 hash:ip,port entries: ipset restore vs kipvs ipset restore; swap-replace",
+        inputs: Vec::new,
+    },
+    Scenario {
+        name: "addr-sync",
+        about: "5,000 addresses on kube-ipvs0: ip -batch vs kipvs addr sync; no-op and churn syncs",
+        inputs: Vec::new,
+    },
+    Scenario {
+        name: "sync",
+        about: "declarative sync: 1k/5k/10k services x 3 + entry + address; cold apply vs \
+                ipvsadm -R + ipset restore + ip -batch; no-change and 1% churn syncs",
+        inputs: Vec::new,
+    },
+];
 
 /// `ipvsadm -S -n` style rules: `services` TCP services round-robin, each
 /// with `reals` masqueraded real servers of weight 1.

@@ -3,14 +3,14 @@
 # `address add` lines, each run in a fresh network namespace on a fresh
 # link; then a no-op re-sync and a 10% churn sync with kipvs.
 #
-# usage: bench-addr-sync.sh KIND FAMILY [N] [ROUNDS]
-#   KIND    dummy (the VM: cargo xtask vm-run --release THIS dummy v4) or
-#           veth (hosts without the dummy driver)
-#   FAMILY  v4 or v6
+# usage: addr-sync.sh [KIND [FAMILY [N [ROUNDS]]]]
+#   KIND    dummy (default; `cargo xtask bench addr-sync` runs it in the VM)
+#           or veth (hosts without the dummy driver)
+#   FAMILY  v4 (default) or v6
 # Needs root, bash 5 (EPOCHREALTIME), unshare, ip, and kipvs on the PATH
 # (or $KIPVS).
 set -euo pipefail
-kind=${1:?kind}; fam=${2:?family}; n=${3:-5000}; rounds=${4:-5}
+kind=${1:-dummy}; fam=${2:-v4}; n=${3:-5000}; rounds=${4:-3}
 kipvs=${KIPVS:-kipvs}
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 
