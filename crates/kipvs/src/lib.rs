@@ -12,3 +12,8 @@ pub use kipvs_link as link;
 pub use kipvs_netlink as netlink;
 pub use kipvs_netlink::{Error, KernelError, NetNs, Result};
 pub use kipvs_sync as sync;
+
+/// The README's examples, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
