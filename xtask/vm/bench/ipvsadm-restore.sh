@@ -9,6 +9,13 @@ set -euo pipefail
 RULES=/kipvs/data/ipvs-5000x3.rules
 lines=$(wc -l <"$RULES")
 
+# kipvs comes from the host over the 9p share, ipvsadm from the VM's own
+# memory: run a local copy, so page-ins over the share are not timed.
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+cp "$(command -v kipvs)" "$bin/kipvs"
+export PATH="$bin:$PATH"
+
 # measure NAME COMMAND...: restore then list in a fresh namespace; prints
 # "restore_ns list_ns" and leaves the listing in /tmp/list-NAME.
 measure() {
