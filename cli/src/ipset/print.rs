@@ -177,13 +177,7 @@ pub fn render(sets: &[Set], style: &Style) -> String {
     match style.mode {
         Mode::Save => {
             for set in sets {
-                let _ = writeln!(
-                    out,
-                    "create {} {} {}",
-                    set.name,
-                    set.set_type,
-                    set.header_text()
-                );
+                let _ = writeln!(out, "{}", set.create_line());
                 for line in member_lines(set, style, |e| e.display(set.set_type)) {
                     let _ = write!(out, "add {} {line}", set.name);
                 }

@@ -30,13 +30,7 @@ pub fn save(netns: &NetNs, plan: &KernelPlan) -> Result<String> {
         let mut sets = IpSet::new_in(netns)?;
         for name in &plan.sets {
             for set in sets.save(Some(&SetName::new(name.clone())?))? {
-                let _ = writeln!(
-                    out,
-                    "create {} {} {}",
-                    set.name,
-                    set.set_type,
-                    set.header_text()
-                );
+                let _ = writeln!(out, "{}", set.create_line());
                 for e in &set.entries {
                     let _ = writeln!(out, "add {} {}", set.name, e.display(set.set_type));
                 }

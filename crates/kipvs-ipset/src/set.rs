@@ -548,6 +548,16 @@ impl Set {
         f
     }
 
+    /// The `create` line of `ipset save` for this set (no newline).
+    pub fn create_line(&self) -> String {
+        format!(
+            "create {} {} {}",
+            self.name,
+            self.set_type,
+            self.header_text()
+        )
+    }
+
     /// The options as ipset prints them after the type (the `Header:` line
     /// of `ipset list`, the rest of a `create` line of `ipset save`).
     pub fn header_text(&self) -> String {
