@@ -6,19 +6,7 @@ use std::{ffi::OsString, path::Path, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use kipvs::NetNs;
-
-mod ipset;
-mod ipvsadm;
-mod native;
-
-/// Options every native subcommand shares.
-#[derive(Debug, Clone, Default)]
-pub struct Global {
-    /// The network namespace to work in.
-    pub netns: NetNs,
-    /// Print listings as JSON.
-    pub json: bool,
-}
+use kipvs_cli::{ipset, ipvsadm, native, Global};
 
 #[derive(Debug, Parser)]
 #[command(
