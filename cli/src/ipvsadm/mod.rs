@@ -7,13 +7,13 @@
 //! it. `-R` runs the lines of standard input the same way, but sends
 //! consecutive changes to the kernel in batches ([`restore`]).
 
-mod args;
+pub mod args;
 mod errors;
 mod exec;
 mod list;
 mod netdb;
 mod popt;
-mod restore;
+pub mod restore;
 mod table;
 mod usage;
 
