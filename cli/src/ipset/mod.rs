@@ -2,7 +2,7 @@
 //! and exit codes, over the kipvs library.
 
 mod print;
-mod restore;
+pub mod restore;
 
 use std::{ffi::OsString, io::Write as _};
 
