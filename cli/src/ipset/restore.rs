@@ -15,7 +15,7 @@ struct Pending {
 }
 
 /// Splits a restore line into words; `"..."` is one word (comments).
-fn split(line: &str) -> Vec<String> {
+pub fn split(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut chars = line.chars().peekable();
     while let Some(&c) = chars.peek() {
