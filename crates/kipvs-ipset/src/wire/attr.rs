@@ -1,14 +1,14 @@
 //! ipset attributes: command level (`IPSET_ATTR_*` of the first enum of
 //! `ip_set.h`), create data (CADT + create-only) and element data (CADT +
 //! ADT). The last two share numbers above 16, so which one `IPSET_ATTR_DATA`
-//! holds depends on the command.
+//! holds depends on the command; below 17 (the CADT block) they mean the
+//! same in both, and one table (`data_attr!`) says so once.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-use netlink_packet_core::{
-    DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, NLA_F_NESTED,
-    NLA_F_NET_BYTEORDER,
-};
+use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer};
+
+use super::value::{each, nla_via_wire, other, Value, Wire};
 
 // Command level.
 const IPSET_ATTR_PROTOCOL: u16 = 1;
@@ -18,7 +18,7 @@ const IPSET_ATTR_SETNAME2: u16 = IPSET_ATTR_TYPENAME;
 const IPSET_ATTR_REVISION: u16 = 4;
 const IPSET_ATTR_FAMILY: u16 = 5;
 const IPSET_ATTR_FLAGS: u16 = 6;
-const IPSET_ATTR_DATA: u16 = 7;
+pub(super) const IPSET_ATTR_DATA: u16 = 7;
 const IPSET_ATTR_ADT: u16 = 8;
 const IPSET_ATTR_LINENO: u16 = 9;
 const IPSET_ATTR_PROTOCOL_MIN: u16 = 10;
@@ -63,210 +63,6 @@ const IPSET_ATTR_COMMENT: u16 = 26;
 const IPSET_ATTR_SKBMARK: u16 = 27;
 const IPSET_ATTR_SKBPRIO: u16 = 28;
 const IPSET_ATTR_SKBQUEUE: u16 = 29;
-const IPSET_ATTR_PAD: u16 = 30;
-// Inside IPSET_ATTR_IP and friends.
-const IPSET_ATTR_IPADDR_IPV4: u16 = 1;
-const IPSET_ATTR_IPADDR_IPV6: u16 = 2;
-
-/// A value as it goes on the wire. Integers wider than a byte travel in
-/// network byte order with `NLA_F_NET_BYTEORDER` set: the kernel's
-/// `ip_set_attr_netorder()` refuses them otherwise (IPSET_ERR_PROTOCOL).
-/// Nested values borrow their children, so lengths are summed and bytes
-/// written in one pass, with no intermediate buffers (a bulk add nests
-/// thousands of elements).
-enum Value<'a> {
-    U8(u8),
-    U16(u16),
-    U32(u32),
-    U64(u64),
-    /// NUL-terminated.
-    Str(&'a str),
-    Bytes(&'a [u8]),
-    /// A nested `IPSET_ATTR_IPADDR_IPV4/6` with `NLA_F_NET_BYTEORDER`.
-    Ip(&'a IpAddr),
-    Create(&'a [CreateAttr]),
-    Adt(&'a [AdtAttr]),
-    /// `IPSET_ATTR_ADT`: one `IPSET_ATTR_DATA` per element.
-    AdtList(&'a [Vec<AdtAttr>]),
-}
-
-fn data_len(attrs: &[AdtAttr]) -> usize {
-    attrs.iter().map(|a| a.buffer_len()).sum()
-}
-
-impl Value<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Value::U8(_) => 1,
-            Value::U16(_) => 2,
-            Value::U32(_) => 4,
-            Value::U64(_) => 8,
-            Value::Str(s) => s.len() + 1,
-            Value::Bytes(b) => b.len(),
-            Value::Ip(IpAddr::V4(_)) => 8,
-            Value::Ip(IpAddr::V6(_)) => 20,
-            Value::Create(a) => a.iter().map(|a| a.buffer_len()).sum(),
-            Value::Adt(a) => data_len(a),
-            Value::AdtList(list) => list.iter().map(|a| 4 + data_len(a)).sum(),
-        }
-    }
-
-    fn flags(&self) -> u16 {
-        match self {
-            Value::U16(_) | Value::U32(_) | Value::U64(_) => NLA_F_NET_BYTEORDER,
-            Value::Ip(_) | Value::Create(_) | Value::Adt(_) | Value::AdtList(_) => NLA_F_NESTED,
-            _ => 0,
-        }
-    }
-
-    fn emit(&self, buf: &mut [u8]) {
-        match self {
-            Value::U8(v) => buf[0] = *v,
-            Value::U16(v) => buf.copy_from_slice(&v.to_be_bytes()),
-            Value::U32(v) => buf.copy_from_slice(&v.to_be_bytes()),
-            Value::U64(v) => buf.copy_from_slice(&v.to_be_bytes()),
-            Value::Str(s) => {
-                buf[..s.len()].copy_from_slice(s.as_bytes());
-                buf[s.len()] = 0;
-            }
-            Value::Bytes(b) => buf.copy_from_slice(b),
-            Value::Ip(IpAddr::V4(a)) => {
-                put_header(buf, 4, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER);
-                buf[4..8].copy_from_slice(&a.octets());
-            }
-            Value::Ip(IpAddr::V6(a)) => {
-                put_header(buf, 16, IPSET_ATTR_IPADDR_IPV6 | NLA_F_NET_BYTEORDER);
-                buf[4..20].copy_from_slice(&a.octets());
-            }
-            Value::Create(a) => a.emit(buf),
-            Value::Adt(a) => a.emit(buf),
-            Value::AdtList(list) => {
-                let mut at = 0;
-                for attrs in *list {
-                    let len = data_len(attrs);
-                    put_header(&mut buf[at..], len, IPSET_ATTR_DATA | NLA_F_NESTED);
-                    attrs.as_slice().emit(&mut buf[at + 4..at + 4 + len]);
-                    at += 4 + len;
-                }
-            }
-        }
-    }
-}
-
-/// Writes an attribute header (`nla_len` without padding, `nla_type`).
-fn put_header(buf: &mut [u8], value_len: usize, kind: u16) {
-    buf[..2].copy_from_slice(&((value_len + 4) as u16).to_ne_bytes());
-    buf[2..4].copy_from_slice(&kind.to_ne_bytes());
-}
-
-macro_rules! nla_via_value {
-    ($t:ty) => {
-        impl Nla for $t {
-            fn value_len(&self) -> usize {
-                match self {
-                    Self::Other(nla) => nla.value_len(),
-                    _ => self.value().len(),
-                }
-            }
-            fn kind(&self) -> u16 {
-                match self {
-                    Self::Other(nla) => nla.kind(),
-                    _ => {
-                        let (kind, value) = (self.id(), self.value());
-                        kind | value.flags()
-                    }
-                }
-            }
-            fn emit_value(&self, buffer: &mut [u8]) {
-                match self {
-                    Self::Other(nla) => nla.emit_value(buffer),
-                    _ => self.value().emit(buffer),
-                }
-            }
-        }
-    };
-}
-
-// ---- decoding helpers ----
-
-fn u8_of(v: &[u8]) -> Result<u8, DecodeError> {
-    v.first()
-        .copied()
-        .ok_or_else(|| DecodeError::from("empty u8 attribute"))
-}
-
-fn be<const N: usize>(v: &[u8]) -> Result<[u8; N], DecodeError> {
-    v.get(..N)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| DecodeError::from(format!("attribute shorter than {N} bytes")))
-}
-
-/// Integers come in network order when `NLA_F_NET_BYTEORDER` is set, and
-/// in host order otherwise: the kernel sends most of ipset's with the flag,
-/// but `IPSET_ATTR_MARKMASK` of hash:ip,mark as a plain host-order u32.
-fn u16_of(v: &[u8], net: bool) -> Result<u16, DecodeError> {
-    let b = be(v)?;
-    Ok(if net {
-        u16::from_be_bytes(b)
-    } else {
-        u16::from_ne_bytes(b)
-    })
-}
-fn u32_of(v: &[u8], net: bool) -> Result<u32, DecodeError> {
-    let b = be(v)?;
-    Ok(if net {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_ne_bytes(b)
-    })
-}
-fn u64_of(v: &[u8], net: bool) -> Result<u64, DecodeError> {
-    let b = be(v)?;
-    Ok(if net {
-        u64::from_be_bytes(b)
-    } else {
-        u64::from_ne_bytes(b)
-    })
-}
-
-fn str_of(v: &[u8]) -> Result<String, DecodeError> {
-    let end = v.iter().position(|b| *b == 0).unwrap_or(v.len());
-    String::from_utf8(v[..end].to_vec()).map_err(DecodeError::from)
-}
-
-/// `IPSET_ATTR_IP` and friends: one nested IPv4 or IPv6 address. The
-/// kernel's replies leave `NLA_F_NET_BYTEORDER` off the inner attribute;
-/// requests must set it. Both decode.
-fn ip_of(v: &[u8]) -> Result<IpAddr, DecodeError> {
-    for nla in NlasIterator::new(v) {
-        let nla = nla?;
-        match (nla.kind(), nla.value().len()) {
-            (IPSET_ATTR_IPADDR_IPV4, 4) => {
-                return Ok(IpAddr::V4(Ipv4Addr::from(be::<4>(nla.value())?)))
-            }
-            (IPSET_ATTR_IPADDR_IPV6, 16) => {
-                return Ok(IpAddr::V6(Ipv6Addr::from(be::<16>(nla.value())?)))
-            }
-            _ => {}
-        }
-    }
-    Err(DecodeError::from("IPSET_ATTR_IP without an address"))
-}
-
-fn each<T>(
-    v: &[u8],
-    mut parse: impl FnMut(&NlaBuffer<&[u8]>) -> Result<T, DecodeError>,
-) -> Result<Vec<T>, DecodeError> {
-    NlasIterator::new(v)
-        .map(|nla| parse(&nla?))
-        .collect::<Result<Vec<_>, _>>()
-}
-
-fn other(nla: &NlaBuffer<&[u8]>) -> Result<DefaultNla, DecodeError> {
-    use netlink_packet_core::Parseable;
-    DefaultNla::parse(nla)
-}
-
 // ---- command level ----
 
 /// An attribute at command level.
@@ -306,56 +102,41 @@ pub enum CmdAttr {
 }
 
 impl CmdAttr {
-    fn id(&self) -> u16 {
+    fn wire(&self) -> (u16, Value<'_>) {
         match self {
-            CmdAttr::Protocol(_) => IPSET_ATTR_PROTOCOL,
-            CmdAttr::SetName(_) => IPSET_ATTR_SETNAME,
-            CmdAttr::TypeName(_) => IPSET_ATTR_TYPENAME,
-            CmdAttr::SetName2(_) => IPSET_ATTR_SETNAME2,
-            CmdAttr::Revision(_) => IPSET_ATTR_REVISION,
-            CmdAttr::Family(_) => IPSET_ATTR_FAMILY,
-            CmdAttr::Flags(_) => IPSET_ATTR_FLAGS,
-            CmdAttr::CreateData(_) | CmdAttr::AdtData(_) => IPSET_ATTR_DATA,
-            CmdAttr::Adt(_) => IPSET_ATTR_ADT,
-            CmdAttr::LineNo(_) => IPSET_ATTR_LINENO,
-            CmdAttr::ProtocolMin(_) => IPSET_ATTR_PROTOCOL_MIN,
-            CmdAttr::Index(_) => IPSET_ATTR_INDEX,
-            CmdAttr::Other(nla) => nla.kind(),
+            CmdAttr::Protocol(v) => (IPSET_ATTR_PROTOCOL, v.value()),
+            CmdAttr::SetName(s) => (IPSET_ATTR_SETNAME, s.value()),
+            CmdAttr::TypeName(s) => (IPSET_ATTR_TYPENAME, s.value()),
+            CmdAttr::SetName2(s) => (IPSET_ATTR_SETNAME2, s.value()),
+            CmdAttr::Revision(v) => (IPSET_ATTR_REVISION, v.value()),
+            CmdAttr::Family(v) => (IPSET_ATTR_FAMILY, v.value()),
+            CmdAttr::Flags(v) => (IPSET_ATTR_FLAGS, v.value()),
+            CmdAttr::CreateData(a) => (IPSET_ATTR_DATA, Value::Create(a)),
+            CmdAttr::AdtData(a) => (IPSET_ATTR_DATA, Value::Adt(a)),
+            CmdAttr::Adt(entries) => (IPSET_ATTR_ADT, Value::AdtList(entries)),
+            CmdAttr::LineNo(v) => (IPSET_ATTR_LINENO, v.value()),
+            CmdAttr::ProtocolMin(v) => (IPSET_ATTR_PROTOCOL_MIN, v.value()),
+            CmdAttr::Index(v) => (IPSET_ATTR_INDEX, v.value()),
+            CmdAttr::Other(nla) => (nla.kind(), Value::Bytes(&[])),
         }
     }
 
-    fn value(&self) -> Value<'_> {
-        match self {
-            CmdAttr::Protocol(v)
-            | CmdAttr::Revision(v)
-            | CmdAttr::Family(v)
-            | CmdAttr::ProtocolMin(v) => Value::U8(*v),
-            CmdAttr::SetName(s) | CmdAttr::TypeName(s) | CmdAttr::SetName2(s) => Value::Str(s),
-            CmdAttr::Flags(v) | CmdAttr::LineNo(v) => Value::U32(*v),
-            CmdAttr::Index(v) => Value::U16(*v),
-            CmdAttr::CreateData(a) => Value::Create(a),
-            CmdAttr::AdtData(a) => Value::Adt(a),
-            CmdAttr::Adt(entries) => Value::AdtList(entries),
-            CmdAttr::Other(_) => Value::Bytes(&[]),
-        }
-    }
-
-    /// Decodes one attribute of a message of command `cmd`.
+    /// Decodes one attribute of a message of command `cmd`: the command
+    /// decides what `IPSET_ATTR_DATA` holds and what number 3 names.
     pub(crate) fn parse(nla: &NlaBuffer<&[u8]>, cmd: u8) -> Result<Self, DecodeError> {
         use super::IpsetCmd as C;
-        let v = nla.value();
-        let net = nla.network_byte_order_flag();
+        let (v, net) = (nla.value(), nla.network_byte_order_flag());
         let adt = matches!(C::from(cmd), C::Add | C::Del | C::Test);
         Ok(match nla.kind() {
-            IPSET_ATTR_PROTOCOL => CmdAttr::Protocol(u8_of(v)?),
-            IPSET_ATTR_SETNAME => CmdAttr::SetName(str_of(v)?),
+            IPSET_ATTR_PROTOCOL => CmdAttr::Protocol(Wire::decode(v, net)?),
+            IPSET_ATTR_SETNAME => CmdAttr::SetName(Wire::decode(v, net)?),
             IPSET_ATTR_TYPENAME if matches!(C::from(cmd), C::Rename | C::Swap) => {
-                CmdAttr::SetName2(str_of(v)?)
+                CmdAttr::SetName2(Wire::decode(v, net)?)
             }
-            IPSET_ATTR_TYPENAME => CmdAttr::TypeName(str_of(v)?),
-            IPSET_ATTR_REVISION => CmdAttr::Revision(u8_of(v)?),
-            IPSET_ATTR_FAMILY => CmdAttr::Family(u8_of(v)?),
-            IPSET_ATTR_FLAGS => CmdAttr::Flags(u32_of(v, net)?),
+            IPSET_ATTR_TYPENAME => CmdAttr::TypeName(Wire::decode(v, net)?),
+            IPSET_ATTR_REVISION => CmdAttr::Revision(Wire::decode(v, net)?),
+            IPSET_ATTR_FAMILY => CmdAttr::Family(Wire::decode(v, net)?),
+            IPSET_ATTR_FLAGS => CmdAttr::Flags(Wire::decode(v, net)?),
             IPSET_ATTR_DATA if adt => CmdAttr::AdtData(each(v, AdtAttr::parse)?),
             IPSET_ATTR_DATA => CmdAttr::CreateData(each(v, CreateAttr::parse)?),
             IPSET_ATTR_ADT => CmdAttr::Adt(
@@ -367,16 +148,61 @@ impl CmdAttr {
                 .flatten()
                 .collect(),
             ),
-            IPSET_ATTR_LINENO => CmdAttr::LineNo(u32_of(v, net)?),
-            IPSET_ATTR_PROTOCOL_MIN => CmdAttr::ProtocolMin(u8_of(v)?),
-            IPSET_ATTR_INDEX => CmdAttr::Index(u16_of(v, net)?),
+            IPSET_ATTR_LINENO => CmdAttr::LineNo(Wire::decode(v, net)?),
+            IPSET_ATTR_PROTOCOL_MIN => CmdAttr::ProtocolMin(Wire::decode(v, net)?),
+            IPSET_ATTR_INDEX => CmdAttr::Index(Wire::decode(v, net)?),
             _ => CmdAttr::Other(other(nla)?),
         })
     }
 }
-nla_via_value!(CmdAttr);
+nla_via_wire!(CmdAttr);
 
-// ---- create data ----
+// ---- the data nests ----
+
+/// The codec of an `IPSET_ATTR_DATA` attribute enum, from its table of
+/// `Variant = IPSET_ATTR_NUMBER` rows: each variant's field type picks the
+/// value encoding (`Wire`), the number its attribute type; numbers no
+/// row names decode as `Other`. The CADT block of `ip_set.h` (the
+/// attributes below 17, which create data and element data share) is the
+/// first part of every table, written once here, so the two enums cannot
+/// disagree about it.
+macro_rules! data_attr {
+    ($t:ident { $($v:ident = $id:ident,)* }) => {
+        data_attr!(@codec $t {
+            Ip = IPSET_ATTR_IP,
+            IpTo = IPSET_ATTR_IP_TO,
+            Cidr = IPSET_ATTR_CIDR,
+            Port = IPSET_ATTR_PORT,
+            PortTo = IPSET_ATTR_PORT_TO,
+            Timeout = IPSET_ATTR_TIMEOUT,
+            Proto = IPSET_ATTR_PROTO,
+            CadtFlags = IPSET_ATTR_CADT_FLAGS,
+            LineNo = IPSET_ATTR_CADT_LINENO,
+            Mark = IPSET_ATTR_MARK,
+            MarkMask = IPSET_ATTR_MARKMASK,
+            $($v = $id,)*
+        });
+    };
+    (@codec $t:ident { $($v:ident = $id:ident,)* }) => {
+        impl $t {
+            fn wire(&self) -> (u16, Value<'_>) {
+                match self {
+                    $($t::$v(x) => ($id, x.value()),)*
+                    $t::Other(nla) => (nla.kind(), Value::Bytes(&[])),
+                }
+            }
+
+            fn parse(nla: &NlaBuffer<&[u8]>) -> Result<Self, DecodeError> {
+                let (v, net) = (nla.value(), nla.network_byte_order_flag());
+                Ok(match nla.kind() {
+                    $($id => $t::$v(Wire::decode(v, net)?),)*
+                    _ => $t::Other(other(nla)?),
+                })
+            }
+        }
+        nla_via_wire!($t);
+    };
+}
 
 /// An attribute of a set's options (`IPSET_ATTR_DATA` of create and of the
 /// header in list/save replies).
@@ -431,93 +257,20 @@ pub enum CreateAttr {
     Other(DefaultNla),
 }
 
-impl CreateAttr {
-    fn id(&self) -> u16 {
-        match self {
-            CreateAttr::Ip(_) => IPSET_ATTR_IP,
-            CreateAttr::IpTo(_) => IPSET_ATTR_IP_TO,
-            CreateAttr::Cidr(_) => IPSET_ATTR_CIDR,
-            CreateAttr::Port(_) => IPSET_ATTR_PORT,
-            CreateAttr::PortTo(_) => IPSET_ATTR_PORT_TO,
-            CreateAttr::Timeout(_) => IPSET_ATTR_TIMEOUT,
-            CreateAttr::Proto(_) => IPSET_ATTR_PROTO,
-            CreateAttr::CadtFlags(_) => IPSET_ATTR_CADT_FLAGS,
-            CreateAttr::LineNo(_) => IPSET_ATTR_CADT_LINENO,
-            CreateAttr::Mark(_) => IPSET_ATTR_MARK,
-            CreateAttr::MarkMask(_) => IPSET_ATTR_MARKMASK,
-            CreateAttr::Bitmask(_) => IPSET_ATTR_BITMASK,
-            CreateAttr::InitVal(_) => IPSET_ATTR_INITVAL,
-            CreateAttr::HashSize(_) => IPSET_ATTR_HASHSIZE,
-            CreateAttr::MaxElem(_) => IPSET_ATTR_MAXELEM,
-            CreateAttr::Netmask(_) => IPSET_ATTR_NETMASK,
-            CreateAttr::BucketSize(_) => IPSET_ATTR_BUCKETSIZE,
-            CreateAttr::Resize(_) => IPSET_ATTR_RESIZE,
-            CreateAttr::Size(_) => IPSET_ATTR_SIZE,
-            CreateAttr::Elements(_) => IPSET_ATTR_ELEMENTS,
-            CreateAttr::References(_) => IPSET_ATTR_REFERENCES,
-            CreateAttr::MemSize(_) => IPSET_ATTR_MEMSIZE,
-            CreateAttr::Other(nla) => nla.kind(),
-        }
-    }
-
-    fn value(&self) -> Value<'_> {
-        match self {
-            CreateAttr::Ip(ip) | CreateAttr::IpTo(ip) | CreateAttr::Bitmask(ip) => Value::Ip(ip),
-            CreateAttr::Cidr(v)
-            | CreateAttr::Proto(v)
-            | CreateAttr::Netmask(v)
-            | CreateAttr::BucketSize(v)
-            | CreateAttr::Resize(v) => Value::U8(*v),
-            CreateAttr::Port(v) | CreateAttr::PortTo(v) => Value::U16(*v),
-            CreateAttr::Timeout(v)
-            | CreateAttr::CadtFlags(v)
-            | CreateAttr::LineNo(v)
-            | CreateAttr::Mark(v)
-            | CreateAttr::MarkMask(v)
-            | CreateAttr::InitVal(v)
-            | CreateAttr::HashSize(v)
-            | CreateAttr::MaxElem(v)
-            | CreateAttr::Size(v)
-            | CreateAttr::Elements(v)
-            | CreateAttr::References(v)
-            | CreateAttr::MemSize(v) => Value::U32(*v),
-            CreateAttr::Other(_) => Value::Bytes(&[]),
-        }
-    }
-
-    fn parse(nla: &NlaBuffer<&[u8]>) -> Result<Self, DecodeError> {
-        let v = nla.value();
-        let net = nla.network_byte_order_flag();
-        Ok(match nla.kind() {
-            IPSET_ATTR_IP => CreateAttr::Ip(ip_of(v)?),
-            IPSET_ATTR_IP_TO => CreateAttr::IpTo(ip_of(v)?),
-            IPSET_ATTR_CIDR => CreateAttr::Cidr(u8_of(v)?),
-            IPSET_ATTR_PORT => CreateAttr::Port(u16_of(v, net)?),
-            IPSET_ATTR_PORT_TO => CreateAttr::PortTo(u16_of(v, net)?),
-            IPSET_ATTR_TIMEOUT => CreateAttr::Timeout(u32_of(v, net)?),
-            IPSET_ATTR_PROTO => CreateAttr::Proto(u8_of(v)?),
-            IPSET_ATTR_CADT_FLAGS => CreateAttr::CadtFlags(u32_of(v, net)?),
-            IPSET_ATTR_CADT_LINENO => CreateAttr::LineNo(u32_of(v, net)?),
-            IPSET_ATTR_MARK => CreateAttr::Mark(u32_of(v, net)?),
-            IPSET_ATTR_MARKMASK => CreateAttr::MarkMask(u32_of(v, net)?),
-            IPSET_ATTR_BITMASK => CreateAttr::Bitmask(ip_of(v)?),
-            IPSET_ATTR_INITVAL => CreateAttr::InitVal(u32_of(v, net)?),
-            IPSET_ATTR_HASHSIZE => CreateAttr::HashSize(u32_of(v, net)?),
-            IPSET_ATTR_MAXELEM => CreateAttr::MaxElem(u32_of(v, net)?),
-            IPSET_ATTR_NETMASK => CreateAttr::Netmask(u8_of(v)?),
-            IPSET_ATTR_BUCKETSIZE => CreateAttr::BucketSize(u8_of(v)?),
-            IPSET_ATTR_RESIZE => CreateAttr::Resize(u8_of(v)?),
-            IPSET_ATTR_SIZE => CreateAttr::Size(u32_of(v, net)?),
-            IPSET_ATTR_ELEMENTS => CreateAttr::Elements(u32_of(v, net)?),
-            IPSET_ATTR_REFERENCES => CreateAttr::References(u32_of(v, net)?),
-            IPSET_ATTR_MEMSIZE => CreateAttr::MemSize(u32_of(v, net)?),
-            _ => CreateAttr::Other(other(nla)?),
-        })
-    }
-}
-nla_via_value!(CreateAttr);
-
-// ---- element data ----
+data_attr!(CreateAttr {
+    // In the CADT block, but only create data carries it.
+    Bitmask = IPSET_ATTR_BITMASK,
+    InitVal = IPSET_ATTR_INITVAL,
+    HashSize = IPSET_ATTR_HASHSIZE,
+    MaxElem = IPSET_ATTR_MAXELEM,
+    Netmask = IPSET_ATTR_NETMASK,
+    BucketSize = IPSET_ATTR_BUCKETSIZE,
+    Resize = IPSET_ATTR_RESIZE,
+    Size = IPSET_ATTR_SIZE,
+    Elements = IPSET_ATTR_ELEMENTS,
+    References = IPSET_ATTR_REFERENCES,
+    MemSize = IPSET_ATTR_MEMSIZE,
+});
 
 /// An attribute of one element (`IPSET_ATTR_DATA` of add, del, test and of
 /// the members in list/save replies).
@@ -576,90 +329,86 @@ pub enum AdtAttr {
     Other(DefaultNla),
 }
 
-impl AdtAttr {
-    fn id(&self) -> u16 {
-        match self {
-            AdtAttr::Ip(_) => IPSET_ATTR_IP,
-            AdtAttr::IpTo(_) => IPSET_ATTR_IP_TO,
-            AdtAttr::Cidr(_) => IPSET_ATTR_CIDR,
-            AdtAttr::Port(_) => IPSET_ATTR_PORT,
-            AdtAttr::PortTo(_) => IPSET_ATTR_PORT_TO,
-            AdtAttr::Timeout(_) => IPSET_ATTR_TIMEOUT,
-            AdtAttr::Proto(_) => IPSET_ATTR_PROTO,
-            AdtAttr::CadtFlags(_) => IPSET_ATTR_CADT_FLAGS,
-            AdtAttr::LineNo(_) => IPSET_ATTR_CADT_LINENO,
-            AdtAttr::Mark(_) => IPSET_ATTR_MARK,
-            AdtAttr::MarkMask(_) => IPSET_ATTR_MARKMASK,
-            AdtAttr::Ether(_) => IPSET_ATTR_ETHER,
-            AdtAttr::Name(_) => IPSET_ATTR_NAME,
-            AdtAttr::NameRef(_) => IPSET_ATTR_NAMEREF,
-            AdtAttr::Ip2(_) => IPSET_ATTR_IP2,
-            AdtAttr::Cidr2(_) => IPSET_ATTR_CIDR2,
-            AdtAttr::Ip2To(_) => IPSET_ATTR_IP2_TO,
-            AdtAttr::Iface(_) => IPSET_ATTR_IFACE,
-            AdtAttr::Bytes(_) => IPSET_ATTR_BYTES,
-            AdtAttr::Packets(_) => IPSET_ATTR_PACKETS,
-            AdtAttr::Comment(_) => IPSET_ATTR_COMMENT,
-            AdtAttr::SkbMark(_) => IPSET_ATTR_SKBMARK,
-            AdtAttr::SkbPrio(_) => IPSET_ATTR_SKBPRIO,
-            AdtAttr::SkbQueue(_) => IPSET_ATTR_SKBQUEUE,
-            AdtAttr::Other(nla) => nla.kind(),
+// `IPSET_ATTR_PAD` (64-bit alignment of the counters) decodes as `Other`.
+data_attr!(AdtAttr {
+    Ether = IPSET_ATTR_ETHER,
+    Name = IPSET_ATTR_NAME,
+    NameRef = IPSET_ATTR_NAMEREF,
+    Ip2 = IPSET_ATTR_IP2,
+    Cidr2 = IPSET_ATTR_CIDR2,
+    Ip2To = IPSET_ATTR_IP2_TO,
+    Iface = IPSET_ATTR_IFACE,
+    Bytes = IPSET_ATTR_BYTES,
+    Packets = IPSET_ATTR_PACKETS,
+    Comment = IPSET_ATTR_COMMENT,
+    SkbMark = IPSET_ATTR_SKBMARK,
+    SkbPrio = IPSET_ATTR_SKBPRIO,
+    SkbQueue = IPSET_ATTR_SKBQUEUE,
+});
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv6Addr;
+
+    use netlink_packet_core::Emitable;
+
+    use super::*;
+
+    fn emit(a: &impl Emitable) -> Vec<u8> {
+        let mut buf = vec![0; a.buffer_len()];
+        a.emit(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn the_cadt_block_means_the_same_in_create_and_element_data() {
+        let v4 = IpAddr::from([10, 0, 0, 1]);
+        let v6 = IpAddr::from(Ipv6Addr::LOCALHOST);
+        let pairs = [
+            (CreateAttr::Ip(v4), AdtAttr::Ip(v4)),
+            (CreateAttr::IpTo(v6), AdtAttr::IpTo(v6)),
+            (CreateAttr::Cidr(24), AdtAttr::Cidr(24)),
+            (CreateAttr::Port(80), AdtAttr::Port(80)),
+            (CreateAttr::PortTo(8080), AdtAttr::PortTo(8080)),
+            (CreateAttr::Timeout(300), AdtAttr::Timeout(300)),
+            (CreateAttr::Proto(6), AdtAttr::Proto(6)),
+            (CreateAttr::CadtFlags(1 << 4), AdtAttr::CadtFlags(1 << 4)),
+            (CreateAttr::LineNo(7), AdtAttr::LineNo(7)),
+            (CreateAttr::Mark(0x10), AdtAttr::Mark(0x10)),
+            (CreateAttr::MarkMask(0xff00), AdtAttr::MarkMask(0xff00)),
+        ];
+        for (c, a) in pairs {
+            let bytes = emit(&c);
+            assert_eq!(emit(&a), bytes, "{c:?}");
+            let nla = NlaBuffer::new_checked(&bytes[..]).unwrap();
+            assert_eq!(CreateAttr::parse(&nla).unwrap(), c);
+            assert_eq!(AdtAttr::parse(&nla).unwrap(), a);
         }
     }
 
-    fn value(&self) -> Value<'_> {
-        match self {
-            AdtAttr::Ip(ip) | AdtAttr::IpTo(ip) | AdtAttr::Ip2(ip) | AdtAttr::Ip2To(ip) => {
-                Value::Ip(ip)
-            }
-            AdtAttr::Cidr(v) | AdtAttr::Proto(v) | AdtAttr::Cidr2(v) => Value::U8(*v),
-            AdtAttr::Port(v) | AdtAttr::PortTo(v) | AdtAttr::SkbQueue(v) => Value::U16(*v),
-            AdtAttr::Timeout(v)
-            | AdtAttr::CadtFlags(v)
-            | AdtAttr::LineNo(v)
-            | AdtAttr::Mark(v)
-            | AdtAttr::MarkMask(v)
-            | AdtAttr::SkbPrio(v) => Value::U32(*v),
-            AdtAttr::Bytes(v) | AdtAttr::Packets(v) | AdtAttr::SkbMark(v) => Value::U64(*v),
-            AdtAttr::Ether(m) => Value::Bytes(m),
-            AdtAttr::Name(s) | AdtAttr::NameRef(s) | AdtAttr::Iface(s) | AdtAttr::Comment(s) => {
-                Value::Str(s)
-            }
-            AdtAttr::Other(_) => Value::Bytes(&[]),
-        }
+    #[test]
+    fn numbers_above_the_block_depend_on_the_nest() {
+        // 20 is IPSET_ATTR_NETMASK (a u8) in create data, IPSET_ATTR_IP2
+        // (a nested address) in an element; 12 (IPSET_ATTR_BITMASK) only
+        // create data knows.
+        let netmask = emit(&CreateAttr::Netmask(24));
+        let nla = NlaBuffer::new_checked(&netmask[..]).unwrap();
+        assert_eq!(CreateAttr::parse(&nla).unwrap(), CreateAttr::Netmask(24));
+        assert!(AdtAttr::parse(&nla).is_err());
+        let bitmask = emit(&CreateAttr::Bitmask(IpAddr::from([255, 255, 0, 0])));
+        let nla = NlaBuffer::new_checked(&bitmask[..]).unwrap();
+        assert!(matches!(AdtAttr::parse(&nla), Ok(AdtAttr::Other(_))));
     }
 
-    fn parse(nla: &NlaBuffer<&[u8]>) -> Result<Self, DecodeError> {
-        let v = nla.value();
-        let net = nla.network_byte_order_flag();
-        Ok(match nla.kind() {
-            IPSET_ATTR_IP => AdtAttr::Ip(ip_of(v)?),
-            IPSET_ATTR_IP_TO => AdtAttr::IpTo(ip_of(v)?),
-            IPSET_ATTR_CIDR => AdtAttr::Cidr(u8_of(v)?),
-            IPSET_ATTR_PORT => AdtAttr::Port(u16_of(v, net)?),
-            IPSET_ATTR_PORT_TO => AdtAttr::PortTo(u16_of(v, net)?),
-            IPSET_ATTR_TIMEOUT => AdtAttr::Timeout(u32_of(v, net)?),
-            IPSET_ATTR_PROTO => AdtAttr::Proto(u8_of(v)?),
-            IPSET_ATTR_CADT_FLAGS => AdtAttr::CadtFlags(u32_of(v, net)?),
-            IPSET_ATTR_CADT_LINENO => AdtAttr::LineNo(u32_of(v, net)?),
-            IPSET_ATTR_MARK => AdtAttr::Mark(u32_of(v, net)?),
-            IPSET_ATTR_MARKMASK => AdtAttr::MarkMask(u32_of(v, net)?),
-            IPSET_ATTR_ETHER => AdtAttr::Ether(be::<6>(v)?),
-            IPSET_ATTR_NAME => AdtAttr::Name(str_of(v)?),
-            IPSET_ATTR_NAMEREF => AdtAttr::NameRef(str_of(v)?),
-            IPSET_ATTR_IP2 => AdtAttr::Ip2(ip_of(v)?),
-            IPSET_ATTR_CIDR2 => AdtAttr::Cidr2(u8_of(v)?),
-            IPSET_ATTR_IP2_TO => AdtAttr::Ip2To(ip_of(v)?),
-            IPSET_ATTR_IFACE => AdtAttr::Iface(str_of(v)?),
-            IPSET_ATTR_BYTES => AdtAttr::Bytes(u64_of(v, net)?),
-            IPSET_ATTR_PACKETS => AdtAttr::Packets(u64_of(v, net)?),
-            IPSET_ATTR_COMMENT => AdtAttr::Comment(str_of(v)?),
-            IPSET_ATTR_SKBMARK => AdtAttr::SkbMark(u64_of(v, net)?),
-            IPSET_ATTR_SKBPRIO => AdtAttr::SkbPrio(u32_of(v, net)?),
-            IPSET_ATTR_SKBQUEUE => AdtAttr::SkbQueue(u16_of(v, net)?),
-            IPSET_ATTR_PAD => AdtAttr::Other(other(nla)?),
-            _ => AdtAttr::Other(other(nla)?),
-        })
+    #[test]
+    fn integers_without_the_byte_order_flag_are_host_order() {
+        // hash:ip,mark lists its markmask so.
+        let mut bytes = vec![8, 0, 11, 0];
+        bytes.extend_from_slice(&0xff00u32.to_ne_bytes());
+        let nla = NlaBuffer::new_checked(&bytes[..]).unwrap();
+        assert_eq!(
+            CreateAttr::parse(&nla).unwrap(),
+            CreateAttr::MarkMask(0xff00)
+        );
     }
 }
-nla_via_value!(AdtAttr);

@@ -6,6 +6,7 @@
 
 mod attr;
 mod message;
+mod value;
 
 pub use attr::{AdtAttr, CmdAttr, CreateAttr};
 pub use message::{IpsetCmd, IpsetMessage};
