@@ -58,6 +58,7 @@ impl IpSet {
         entries: &[Entry],
         exist: bool,
     ) -> Result<(), BulkError> {
+        self.check_entries(name, entries)?;
         self.bulk(IpsetCmd::Add, name, numbered(entries), exist)
     }
 

@@ -6,6 +6,7 @@ use kipvs_netlink::{core::NLM_F_REQUEST, NetNs, Socket, SocketOptions};
 
 use crate::{
     adt,
+    bulk::BulkError,
     entry::Entry,
     error::describe,
     set::{CreateOptions, Set},
@@ -163,7 +164,7 @@ impl IpSet {
         options.validate(set_type)?;
         let family = options.family_for(set_type);
         let revision = self.type_revision(set_type, family)?;
-        check_revision(set_type, options, revision)?;
+        options.check_revision_all(set_type, revision)?;
         let mut attrs = vec![
             CmdAttr::SetName(name.to_string()),
             CmdAttr::TypeName(set_type.name().to_owned()),
@@ -347,7 +348,39 @@ impl IpSet {
         self.dump(IpsetCmd::Save, name, 0)
     }
 
+    /// Refuses element options the set's revision does not take, as
+    /// ipset does before sending (the kernel would answer a bare protocol
+    /// error, or ignore a flag). Only elements with such options cost a
+    /// look-up of the set's revision, and that is cached.
+    pub(crate) fn check_entries(
+        &mut self,
+        name: &SetName,
+        entries: &[Entry],
+    ) -> std::result::Result<(), BulkError> {
+        let mut kind = None;
+        for (index, entry) in entries.iter().enumerate() {
+            if !entry.has_revision_bound_options() {
+                continue;
+            }
+            let k = match kind {
+                Some(k) => k,
+                None => *kind.insert(
+                    self.kind(name)
+                        .map_err(|error| BulkError { index, error })?,
+                ),
+            };
+            entry
+                .check_revision(k.set_type, k.revision)
+                .map_err(|error| BulkError { index, error })?;
+        }
+        Ok(())
+    }
+
     fn adt_one(&mut self, cmd: IpsetCmd, name: &SetName, entry: &Entry, exist: bool) -> Result<()> {
+        if cmd == IpsetCmd::Add {
+            self.check_entries(name, std::slice::from_ref(entry))
+                .map_err(|b| b.error)?;
+        }
         let attrs = vec![
             CmdAttr::SetName(name.to_string()),
             CmdAttr::AdtData(adt::single(entry)),
@@ -370,6 +403,8 @@ impl IpSet {
 
     /// Whether `entry` is in `name`.
     pub fn test(&mut self, name: &SetName, entry: &Entry) -> Result<bool> {
+        self.check_entries(name, std::slice::from_ref(entry))
+            .map_err(|b| b.error)?;
         let attrs = vec![
             CmdAttr::SetName(name.to_string()),
             CmdAttr::AdtData(adt::to_attrs(entry, 0)),
@@ -431,18 +466,4 @@ pub(crate) fn absorb(sets: &mut Vec<Set>, m: IpsetMessage) {
 #[cfg(test)]
 pub(crate) fn absorb_for_test(sets: &mut Vec<Set>, m: IpsetMessage) {
     absorb(sets, m)
-}
-
-/// Options newer than the kernel's revision of the type: ipset refuses
-/// them before sending (the kernel would answer a bare protocol error).
-fn check_revision(set_type: SetType, o: &CreateOptions, kernel: u8) -> Result<()> {
-    for (option, given) in [
-        ("netmask", o.netmask.is_some()),
-        ("bitmask", o.bitmask.is_some()),
-    ] {
-        if given {
-            CreateOptions::check_revision(set_type, option, kernel)?;
-        }
-    }
-    Ok(())
 }

@@ -201,3 +201,52 @@ fn every_type_this_kernel_offers() {
         }
     }
 }
+
+/// Creates `name` at an older `revision` of `set_type` than the newest
+/// (what an older ipset made): the library itself always asks for the
+/// kernel's newest, so the request is built by hand.
+fn create_at_revision(name: &SetName, set_type: SetType, revision: u8, family: u8) {
+    use kipvs_ipset::wire::{CmdAttr, IpsetCmd, IpsetMessage, NETLINK_NETFILTER};
+    use kipvs_netlink::{core::NLM_F_REQUEST, Socket};
+    let mut sock = Socket::new(NETLINK_NETFILTER).unwrap();
+    let msg = IpsetMessage::request(
+        IpsetCmd::Create,
+        7,
+        vec![
+            CmdAttr::SetName(name.to_string()),
+            CmdAttr::TypeName(set_type.name().into()),
+            CmdAttr::Revision(revision),
+            CmdAttr::Family(family),
+            CmdAttr::CreateData(vec![]),
+        ],
+    );
+    sock.request(msg, NLM_F_REQUEST).unwrap();
+}
+
+#[test]
+fn element_options_newer_than_the_sets_revision_are_refused_in_ipsets_words() {
+    let Some(mut h) = open() else { return };
+    let s = name("old-net");
+    // hash:net revision 1 predates nomatch (revision 2).
+    create_at_revision(&s, SetType::HashNet, 1, 2);
+    let kind = h.kind(&s).unwrap();
+    assert_eq!((kind.set_type, kind.revision), (SetType::HashNet, 1));
+    let net = Entry::net(Ipv4Addr::new(10, 0, 0, 0), 8);
+    let err = h.add(&s, &net.clone().nomatch(), false).unwrap_err();
+    let kipvs_ipset::Error::Invalid { reason, .. } = &err else {
+        panic!("refused by the kernel, not before sending: {err}");
+    };
+    assert!(h.list(Some(&s)).unwrap()[0].entries.is_empty());
+    let bulk = h
+        .add_many(&s, &[net.clone(), net.clone().nomatch()], true)
+        .unwrap_err();
+    assert_eq!(bulk.index, 1);
+    h.add(&s, &net, false).unwrap();
+    if require_tool("ipset") {
+        let out = run("ipset", &["add", "old-net", "10.1.0.0/16", "nomatch"], "");
+        assert_ne!(out.code, 0);
+        let first = out.stderr.lines().next().unwrap_or_default();
+        // "ipset v7.17: Argument `nomatch' is supported ..."
+        assert_eq!(first.split_once(": ").map(|x| x.1), Some(reason.as_str()));
+    }
+}
