@@ -72,6 +72,13 @@ fn ok(out: Output) -> String {
     out.stdout
 }
 
+/// The error kipvs printed, after checking that it failed.
+fn refused(out: Output) -> String {
+    assert_ne!(out.code, 0, "kipvs did not refuse:\n{}", out.stdout);
+    assert!(out.stderr.starts_with("kipvs: refused: "), "{}", out.stderr);
+    out.stderr
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     Legacy,
@@ -144,11 +151,45 @@ fn cycle(kind: Kind, node: &str, target: &str) {
     // sets are loaded whatever its mode, so there are always some).
     let kernel_changes = target != "iptables-mode";
 
+    // Cleaning IPVS mode on a node where it is the only mode with state:
+    // it looks live, so kipvs refuses without --force (and the rest of the
+    // cycle forces it).
+    let live = node == "ipvs-mode.v4" && target == "ipvs-mode";
+    let force: &[&str] = if live { &["--force"] } else { &[] };
+    if live {
+        let err = refused(kipvs(
+            &["cleanup", target, "--dry-run", "--backup-dir", dir_arg],
+            "",
+        ));
+        assert!(
+            err.contains("refused: ipvs mode looks live: it is the only kube-proxy mode with state here (IPVS-mode rules in"),
+            "{case}: {err}"
+        );
+        assert!(err.contains("pass --force"), "{case}: {err}");
+        let err = refused(kipvs(&["cleanup", target, "--backup-dir", dir_arg], ""));
+        assert!(err.contains("looks live"), "{case}: {err}");
+        assert!(backups(&dir).is_empty(), "{case}: a refusal wrote a backup");
+        assert_same(
+            &format!("{case}: refused"),
+            &normalized(&original),
+            &normalized(&saved(kind, v6)),
+        );
+        assert_eq!(
+            ipsets(),
+            original_sets,
+            "{case}: a refusal changed the ipsets"
+        );
+    }
+    let args = |extra: &[&'static str]| -> Vec<&str> {
+        let mut a = vec!["cleanup", target];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(force);
+        a.extend_from_slice(&["--backup-dir", dir_arg]);
+        a
+    };
+
     // A dry run prints the plan and changes nothing, not even a backup.
-    let plan = ok(kipvs(
-        &["cleanup", target, "--dry-run", "--backup-dir", dir_arg],
-        "",
-    ));
+    let plan = ok(kipvs(&args(&["--dry-run"]), ""));
     assert_same(
         &format!("{case}: dry run"),
         &normalized(&original),
@@ -186,7 +227,14 @@ fn cycle(kind: Kind, node: &str, target: &str) {
     }
 
     // The clean-up leaves exactly the expected rules.
-    let out = ok(kipvs(&["cleanup", target, "--backup-dir", dir_arg], ""));
+    let out = kipvs(&args(&[]), "");
+    assert_eq!(
+        out.stderr.contains("kipvs: warning: ipvs mode looks live"),
+        live,
+        "{case}: {}",
+        out.stderr
+    );
+    let out = ok(out);
     let after = saved(kind, v6);
     assert_same(
         &format!("{case}: after the clean-up"),
@@ -214,7 +262,7 @@ fn cycle(kind: Kind, node: &str, target: &str) {
     }
 
     // A second run finds nothing to do.
-    let again = ok(kipvs(&["cleanup", target, "--backup-dir", dir_arg], ""));
+    let again = ok(kipvs(&args(&[]), ""));
     assert_eq!(again.trim(), "nothing to do", "{case}");
     assert_eq!(backups(&dir).len(), files.len());
 
@@ -353,8 +401,24 @@ fn nftables_mode_removes_only_kube_proxy_tables() {
     let dir = backup_dir("nft");
     let d = dir.to_str().unwrap();
 
-    let plan = ok(kipvs(
+    // nftables mode is the only mode with state here: it looks live.
+    let err = refused(kipvs(
         &["cleanup", "nftables-mode", "-n", "--backup-dir", d],
+        "",
+    ));
+    assert!(
+        err.contains("nftables mode looks live: it is the only kube-proxy mode with state here (nftables table ip kube-proxy, nftables table ip6 kube-proxy)"),
+        "{err}"
+    );
+    let plan = ok(kipvs(
+        &[
+            "cleanup",
+            "nftables-mode",
+            "-n",
+            "--force",
+            "--backup-dir",
+            d,
+        ],
         "",
     ));
     assert!(plan.contains("-table ip kube-proxy {\n"), "{plan}");
@@ -362,7 +426,10 @@ fn nftables_mode_removes_only_kube_proxy_tables() {
     assert_eq!(nft_list(&["ruleset"]), before);
     assert!(backups(&dir).is_empty());
 
-    ok(kipvs(&["cleanup", "nftables-mode", "--backup-dir", d], ""));
+    ok(kipvs(
+        &["cleanup", "nftables-mode", "--force", "--backup-dir", d],
+        "",
+    ));
     let tables = nft_list(&["tables"]);
     assert_eq!(
         tables, "table inet host-firewall\ntable ip kube-proxy-extra\ntable ip filter\n",
@@ -482,9 +549,20 @@ fn json_report() {
         return;
     }
     load(Kind::Legacy, "ipvs-mode.v4");
-    let out = ok(kipvs(&["--json", "cleanup", "ipvs-mode", "-n"], ""));
+    let out = ok(kipvs(
+        &["--json", "cleanup", "ipvs-mode", "-n", "--force"],
+        "",
+    ));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["target"], "ipvs-mode");
+    // What the guard saw, and the refusal --force overrode.
+    assert_eq!(v["observed"]["processes"], serde_json::json!([]));
+    assert_eq!(
+        v["observed"]["state"]["ipvs"][0],
+        "IPVS-mode rules in iptables-legacy"
+    );
+    assert_eq!(v["forced"]["live"]["by"], "state");
+    assert_eq!(v["forced"]["live"]["mode"], "ipvs");
     assert_eq!(v["dry_run"], true);
     assert_eq!(v["applied"], false);
     let backend = &v["iptables"][0];
@@ -587,14 +665,23 @@ fn ipvs_mode_removes_kube_proxy_services_link_and_sets() {
     let dir = backup_dir("ipvs-kernel");
     let d = dir.to_str().unwrap();
 
-    let plan = ok(kipvs(
+    // IPVS mode is the only mode with state: kipvs refuses unforced.
+    let err = refused(kipvs(
         &["cleanup", "ipvs-mode", "-n", "--backup-dir", d],
+        "",
+    ));
+    assert!(
+        err.contains("(IPVS-mode rules in iptables-legacy, kube-ipvs0, 15 KUBE-* ipsets, 4 IPVS services on kube-ipvs0 addresses)"),
+        "{err}"
+    );
+    let plan = ok(kipvs(
+        &["cleanup", "ipvs-mode", "-n", "--force", "--backup-dir", d],
         "",
     ));
     for line in [
         "-ipvs service TCP 10.96.0.1:443 (2 real servers; address on kube-ipvs0)",
         "-ipvs service UDP 10.96.0.10:53 (1 real servers; address on kube-ipvs0)",
-        "-ipvs service TCP 192.168.1.21:31080 (1 real servers; node port)",
+        "-ipvs service TCP 192.168.1.21:31080 (1 real servers; node port in a KUBE-NODE-PORT-* set)",
         "-link kube-ipvs0 (addresses: 10.96.0.1/32 10.96.0.10/32 10.96.120.7/32 192.168.1.240/32)",
         "-ipset KUBE-CLUSTER-IP",
     ] {
@@ -604,7 +691,10 @@ fn ipvs_mode_removes_kube_proxy_services_link_and_sets() {
     assert!(!plan.contains("-ipset WEB-ALLOWLIST"), "{plan}");
     assert_eq!(ipvs_list(), services_before, "the dry run changed IPVS");
 
-    let out = ok(kipvs(&["cleanup", "ipvs-mode", "--backup-dir", d], ""));
+    let out = ok(kipvs(
+        &["cleanup", "ipvs-mode", "--force", "--backup-dir", d],
+        "",
+    ));
     let services = ipvs_list();
     for kept in ["192.168.1.100:80", "192.168.1.21:8080", "FWM  7"] {
         assert!(services.contains(kept), "{kept} gone:\n{services}");
@@ -693,6 +783,7 @@ fn ipvs_mode_without_ipvs_cleans_iptables_and_sets() {
         &[
             "cleanup",
             "ipvs-mode",
+            "--force",
             "--backup-dir",
             dir.to_str().unwrap(),
         ],
@@ -813,5 +904,287 @@ fn an_unreadable_backend_is_skipped_not_fatal() {
         &normalized(&fixture("iptables-mode.v4.after-iptables-mode")),
         &normalized(&saved(Kind::Nft, false)),
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A stand-in kube-proxy: a script of that name (so the process's command
+/// is `kube-proxy`) that waits on its standard input, in this thread's
+/// network namespace. Killed when dropped.
+struct FakeKubeProxy(std::process::Child);
+
+impl FakeKubeProxy {
+    fn start(dir: &Path, args: &[&str]) -> FakeKubeProxy {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join("kube-proxy");
+        // The test VM has bash but no /bin/sh.
+        let bash = sh("command -v bash");
+        std::fs::write(&path, format!("#!{}\nread -r -t 300 _\n", bash.trim())).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let child = std::process::Command::new(&path)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the exec: until then the child is a copy of this test.
+        let comm = format!("/proc/{}/comm", child.id());
+        for _ in 0..500 {
+            if std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "kube-proxy") {
+                return FakeKubeProxy(child);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the stand-in kube-proxy did not start");
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for FakeKubeProxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A kube-proxy running in IPVS mode in the namespace: cleaning IPVS mode
+/// (or all modes) is refused with the pid, cleaning iptables mode is not;
+/// `--force` goes ahead with a warning.
+#[test]
+fn a_running_kube_proxy_guards_its_mode() {
+    if !private_netns() || !require_tools() {
+        return;
+    }
+    load(Kind::Nft, "mid-switch.v4");
+    let dir = backup_dir("live-process");
+    let d = dir.to_str().unwrap();
+    let proxy = FakeKubeProxy::start(&dir.join("bin"), &["--proxy-mode=ipvs", "--v=2"]);
+    let before = saved(Kind::Nft, false);
+    let err = refused(kipvs(&["cleanup", "ipvs-mode", "--backup-dir", d], ""));
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "kipvs: refused: kube-proxy is running in ipvs mode (pid {}, --proxy-mode=ipvs); \
+             cleaning ipvs mode's state would break Services; pass --force to do it anyway",
+            proxy.pid()
+        )
+    );
+    let err = refused(kipvs(&["cleanup", "all", "-n", "--backup-dir", d], ""));
+    assert!(
+        err.contains(
+            "clean the other modes with `iptables-mode` or `nftables-mode`, or pass --force"
+        ),
+        "{err}"
+    );
+    assert_eq!(saved(Kind::Nft, false), before);
+    assert!(
+        backups(&dir).iter().all(|f| f.is_dir()),
+        "a refusal wrote a backup"
+    );
+
+    // The dry run with --force shows what it would do, and says it is forced.
+    let out = kipvs(
+        &["cleanup", "ipvs-mode", "-n", "--force", "--backup-dir", d],
+        "",
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "kipvs: warning: kube-proxy is running in ipvs mode (pid {}, --proxy-mode=ipvs); cleaning it anyway (--force)",
+            proxy.pid()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(ok(out).contains("-:KUBE-IPVS-FILTER - [0:0]"));
+
+    // The old mode's leftovers are what the guard lets through.
+    ok(kipvs(&["cleanup", "iptables-mode", "--backup-dir", d], ""));
+    assert_same(
+        "after",
+        &normalized(&fixture("mid-switch.v4.after-iptables-mode")),
+        &normalized(&saved(Kind::Nft, false)),
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(kipvs(
+        &["--json", "cleanup", "ipvs-mode", "-n", "--force"],
+        "",
+    )))
+    .unwrap();
+    assert_eq!(v["observed"]["processes"][0]["pid"], proxy.pid());
+    assert_eq!(v["observed"]["processes"][0]["mode"], "ipvs");
+    assert_eq!(v["forced"]["live"]["by"], "process");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// kube-proxy's mode from its `--config` file (kubeadm's way), read
+/// through the process's own root.
+#[test]
+fn kube_proxy_mode_from_its_config_file() {
+    if !private_netns() || !require_tools() {
+        return;
+    }
+    load(Kind::Legacy, "mid-switch.v4");
+    let dir = backup_dir("live-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.conf");
+    std::fs::write(
+        &config,
+        "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n\
+         ipvs:\n  scheduler: rr\nmode: \"iptables\"\n",
+    )
+    .unwrap();
+    let proxy = FakeKubeProxy::start(
+        &dir.join("bin"),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--hostname-override=n1",
+        ],
+    );
+    let err = refused(kipvs(&["cleanup", "iptables-mode", "-n"], ""));
+    assert!(
+        err.contains(&format!(
+            "kube-proxy is running in iptables mode (pid {}, mode: \"iptables\" in {})",
+            proxy.pid(),
+            config.display()
+        )),
+        "{err}"
+    );
+    ok(kipvs(&["cleanup", "ipvs-mode", "-n"], ""));
+    // A config it cannot read: the mode is unknown, every clean-up refused.
+    std::fs::remove_file(&config).unwrap();
+    let err = refused(kipvs(&["cleanup", "ipvs-mode", "-n"], ""));
+    assert!(err.contains("in a mode kipvs cannot tell"), "{err}");
+    drop(proxy);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Only a kube-proxy in the clean-up's network namespace counts (one in
+/// another namespace proxies for another node or container), and a
+/// one-shot `kube-proxy --cleanup` is no proxy.
+#[test]
+fn other_namespaces_and_cleanup_runs_do_not_count() {
+    if !private_netns() || !require_tools() {
+        return;
+    }
+    let dir = backup_dir("live-elsewhere");
+    let _elsewhere = FakeKubeProxy::start(&dir.join("a"), &["--proxy-mode=ipvs"]);
+    assert!(private_netns());
+    load(Kind::Nft, "mid-switch.v4");
+    let _cleanup = FakeKubeProxy::start(&dir.join("b"), &["--cleanup", "--proxy-mode=ipvs"]);
+    let out = ok(kipvs(&["cleanup", "ipvs-mode", "-n"], ""));
+    assert!(out.contains("dry run: nothing changed"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Without a kube-proxy process, cleaning the only mode with any state is
+/// refused (the user says the node moved on, nothing shows it did);
+/// `all` and `--force` go ahead.
+#[test]
+fn the_only_mode_with_state_looks_live() {
+    if !private_netns() || !require_tools() {
+        return;
+    }
+    sh("ipset create WEB-ALLOWLIST hash:net");
+    let out = run("iptables-legacy-restore", &[], &fixture("iptables-mode.v4"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let dir = backup_dir("live-state");
+    let d = dir.to_str().unwrap();
+    let err = refused(kipvs(&["cleanup", "iptables-mode", "--backup-dir", d], ""));
+    assert_eq!(
+        err.trim_end(),
+        "kipvs: refused: iptables mode looks live: it is the only kube-proxy mode with state \
+         here (iptables-mode rules in iptables-legacy) and no running kube-proxy was found to \
+         say otherwise; cleaning it would break Services if kube-proxy still runs in it; if \
+         kube-proxy no longer runs on this node, clean with `all`, or pass --force"
+    );
+    assert!(backups(&dir).is_empty());
+    // Cleaning IPVS mode finds nothing of it: nothing to refuse.
+    assert_eq!(
+        ok(kipvs(&["cleanup", "ipvs-mode", "-n"], "")).trim(),
+        "nothing to do"
+    );
+    ok(kipvs(&["cleanup", "all", "-n", "--backup-dir", d], ""));
+    ok(kipvs(
+        &["cleanup", "iptables-mode", "--force", "--backup-dir", d],
+        "",
+    ));
+    assert_same(
+        "after",
+        &normalized(&fixture("iptables-mode.v4.after-iptables-mode")),
+        &normalized(&saved(Kind::Legacy, false)),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--backend legacy|nft`: only that backend is cleaned and backed up; the
+/// other is still read, so a set its rules match is kept.
+#[test]
+fn backend_selects_what_is_cleaned() {
+    if !private_netns() || !require_tools() {
+        return;
+    }
+    load(Kind::Legacy, "mid-switch.v4");
+    let out = run("iptables-nft-restore", &[], &fixture("ipvs-mode.v4"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let nft_before = saved(Kind::Nft, false);
+    let dir = backup_dir("backend");
+    let d = dir.to_str().unwrap();
+    let out = ok(kipvs(
+        &[
+            "cleanup",
+            "ipvs-mode",
+            "--backend",
+            "legacy",
+            "--backup-dir",
+            d,
+        ],
+        "",
+    ));
+    assert!(out.contains("iptables-legacy nat: remove"), "{out}");
+    assert!(!out.contains("iptables-nft"), "{out}");
+    assert!(
+        out.contains("kernel: kept ipset KUBE-CLUSTER-IP: a rule that stays matches it"),
+        "{out}"
+    );
+    assert_same(
+        "legacy",
+        &normalized(&fixture("mid-switch.v4.after-ipvs-mode")),
+        &normalized(&saved(Kind::Legacy, false)),
+    );
+    assert_eq!(saved(Kind::Nft, false), nft_before, "nft was touched");
+    assert!(sh("ipset list -n").contains("KUBE-CLUSTER-IP"));
+    // Legacy and the kernel (the sets no rule matches any more).
+    assert_eq!(backups(&dir).len(), 2);
+    let out = ok(kipvs(
+        &[
+            "cleanup",
+            "ipvs-mode",
+            "--backend",
+            "nft",
+            "--backup-dir",
+            d,
+        ],
+        "",
+    ));
+    assert!(out.contains("iptables-nft nat: remove"), "{out}");
+    assert_same(
+        "nft",
+        &normalized(&fixture("ipvs-mode.v4.after-ipvs-mode")),
+        &normalized(&saved(Kind::Nft, false)),
+    );
+    assert_eq!(sh("ipset list -n").trim(), "WEB-ALLOWLIST");
+    let out = kipvs(&["cleanup", "ipvs-mode", "--backend", "both"], "");
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("[possible values: legacy, nft, all]"),
+        "{}",
+        out.stderr
+    );
+    let help = ok(kipvs(&["cleanup", "ipvs-mode", "--help"], ""));
+    for flag in ["--backend <BACKEND>", "--force", "--dry-run"] {
+        assert!(help.contains(flag), "{help}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

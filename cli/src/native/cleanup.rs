@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kipvs::cleanup::{backup, Cleanup, Report, Target};
+use kipvs::cleanup::{backup, Backend, Cleanup, Kind, Report, Target};
 
 use crate::Global;
 
@@ -50,6 +50,40 @@ pub struct Options {
     /// Where to write the backups.
     #[arg(long, value_name = "DIR", default_value = backup::DEFAULT_DIR)]
     backup_dir: PathBuf,
+    /// Which iptables backend to clean: iptables-legacy, iptables-nft, or
+    /// both (IPv4 and IPv6 each). The others are still read, so an ipset a
+    /// rule there matches is kept.
+    #[arg(long, value_name = "BACKEND", value_enum, default_value_t = BackendArg::All)]
+    backend: BackendArg,
+    /// Clean even when kube-proxy runs the mode being cleaned (a
+    /// kube-proxy process says so, or that mode is the only one with
+    /// state): its Services break until it resyncs.
+    #[arg(long)]
+    force: bool,
+}
+
+/// `--backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BackendArg {
+    /// iptables-legacy and ip6tables-legacy.
+    Legacy,
+    /// iptables-nft and ip6tables-nft.
+    Nft,
+    /// Both.
+    All,
+}
+
+impl BackendArg {
+    fn backends(self) -> Vec<Backend> {
+        Backend::ALL
+            .into_iter()
+            .filter(|b| match self {
+                BackendArg::Legacy => b.kind == Kind::Legacy,
+                BackendArg::Nft => b.kind == Kind::Nft,
+                BackendArg::All => true,
+            })
+            .collect()
+    }
 }
 
 impl Command {
@@ -78,10 +112,24 @@ impl Command {
         let cleanup = Cleanup::new(target)
             .netns(global.netns.clone())
             .dry_run(options.dry_run)
-            .backup_dir(&options.backup_dir);
-        let mut report = cleanup.plan().context("planning the clean-up")?;
+            .backup_dir(&options.backup_dir)
+            .backends(&options.backend.backends())
+            .force(options.force);
+        let mut report = match cleanup.plan() {
+            Ok(report) => report,
+            // The refusal is the whole message: what runs, why it matters,
+            // how to go ahead.
+            Err(kipvs::cleanup::Error::Live(refusal)) => anyhow::bail!("refused: {refusal}"),
+            Err(e) => return Err(anyhow::Error::new(e).context("planning the clean-up")),
+        };
         for s in &report.skipped {
             eprintln!("kipvs: skipped {s}");
+        }
+        if let Some(forced) = &report.forced {
+            eprintln!(
+                "kipvs: warning: {}; cleaning it anyway (--force)",
+                forced.live
+            );
         }
         if report.is_empty() {
             if global.json {
@@ -157,6 +205,8 @@ fn json(report: &Report, dry_run: bool) -> serde_json::Value {
         "nftables": report.nftables.iter().map(|t| t.spec()).collect::<Vec<_>>(),
         "kernel": report.kernel,
         "skipped": report.skipped,
+        "observed": report.observed,
+        "forced": report.forced,
         "backups": report.backups,
     })
 }

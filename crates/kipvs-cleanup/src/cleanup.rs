@@ -1,7 +1,7 @@
 //! The clean-up itself: read every backend, plan, back up, apply.
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
 };
 
@@ -10,9 +10,10 @@ use kipvs_netlink::NetNs;
 use crate::{
     backend::Backend,
     backup::{self, Backup},
-    kernel::{self, KernelPlan},
+    kernel::{self, KernelPlan, KernelState},
     kernel_backup,
-    kube::Mode,
+    kube::{self, Mode},
+    live::{self, Observed, ProxyMode, Refusal},
     nft::{self, NftTable},
     plan::{self, Plan},
     Error, Result,
@@ -43,6 +44,15 @@ impl Target {
             Target::IpvsMode => &[Mode::Ipvs],
             Target::NftablesMode => &[],
             Target::All => &[Mode::Iptables, Mode::Ipvs],
+        }
+    }
+
+    /// True when this target removes `mode`'s state.
+    pub fn cleans(self, mode: ProxyMode) -> bool {
+        match mode {
+            ProxyMode::Iptables => self.modes().contains(&Mode::Iptables),
+            ProxyMode::Ipvs => self.modes().contains(&Mode::Ipvs),
+            ProxyMode::Nftables => self.nftables(),
         }
     }
 
@@ -79,6 +89,11 @@ pub struct Report {
     pub skipped: Vec<String>,
     /// Backup files written before the first change.
     pub backups: Vec<PathBuf>,
+    /// The kube-proxy processes and each mode's state the live-mode guard
+    /// looked at ([`live`]).
+    pub observed: Observed,
+    /// The guard's refusal that [`Cleanup::force`] overrode.
+    pub forced: Option<Refusal>,
     /// True when the changes were made (false for a dry run or when there
     /// was nothing to do).
     pub applied: bool,
@@ -172,6 +187,7 @@ pub struct Cleanup {
     dry_run: bool,
     backup_dir: PathBuf,
     backends: Option<Vec<Backend>>,
+    force: bool,
 }
 
 impl Cleanup {
@@ -184,6 +200,7 @@ impl Cleanup {
             dry_run: false,
             backup_dir: PathBuf::from(backup::DEFAULT_DIR),
             backends: None,
+            force: false,
         }
     }
 
@@ -205,13 +222,25 @@ impl Cleanup {
         self
     }
 
-    /// Looks only at `backends` (default: every installed one).
+    /// Cleans only `backends` (default: every installed one). The others
+    /// are still read: a set one of their rules matches is kept, and their
+    /// state counts for the live-mode guard.
     pub fn backends(mut self, backends: &[Backend]) -> Self {
         self.backends = Some(backends.to_vec());
         self
     }
 
-    /// Reads the state and plans, changing nothing.
+    /// Cleans even the state of the mode kube-proxy runs now (see
+    /// [`live`]): [`Cleanup::plan`] then records the overridden refusal in
+    /// [`Report::forced`] instead of failing with [`Error::Live`].
+    pub fn force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Reads the state and plans, changing nothing. Fails with
+    /// [`Error::Live`] when the plan would remove the state of the mode
+    /// kube-proxy runs now, unless [forced](Cleanup::force).
     pub fn plan(&self) -> Result<Report> {
         let mut report = Report {
             target: self.target,
@@ -220,59 +249,127 @@ impl Cleanup {
             kernel: None,
             skipped: Vec::new(),
             backups: Vec::new(),
+            observed: Observed::default(),
+            forced: None,
             applied: false,
         };
+        let modes = self.target.modes();
+        let selected = self
+            .backends
+            .clone()
+            .unwrap_or_else(|| Backend::ALL.to_vec());
+        let mut state: BTreeMap<ProxyMode, Vec<String>> = BTreeMap::new();
         // Sets matched by rules that stay, in any backend: never destroyed.
         let mut sets_in_use = BTreeSet::new();
-        if !self.target.modes().is_empty() {
-            let backends = self
-                .backends
-                .clone()
-                .unwrap_or_else(|| Backend::ALL.to_vec());
-            for backend in backends {
-                if !backend.available() {
+        let mut rule_node_ports = BTreeSet::new();
+        // Every installed backend is read, cleaned or not: the sets its
+        // rules match and its modes' state count all the same.
+        for backend in Backend::ALL {
+            let cleaned = !modes.is_empty() && selected.contains(&backend);
+            if !backend.available() {
+                if cleaned {
                     report.skipped.push(format!("{backend}: not installed"));
-                    continue;
                 }
-                // A backend that cannot be read (no kernel support, IPv6
-                // disabled) cannot be cleaned either: it is left alone and
-                // said so, rather than stopping the clean-up of the others.
-                let rs = match backend.save(&self.netns) {
-                    Ok(rs) => rs,
-                    Err(e @ (Error::Tool { .. } | Error::Parse { .. } | Error::Io { .. })) => {
+                continue;
+            }
+            // A backend that cannot be read (no kernel support, IPv6
+            // disabled) cannot be cleaned either: it is left alone and
+            // said so, rather than stopping the clean-up of the others.
+            let rs = match backend.save(&self.netns) {
+                Ok(rs) => rs,
+                Err(e @ (Error::Tool { .. } | Error::Parse { .. } | Error::Io { .. })) => {
+                    if cleaned {
                         report
                             .skipped
                             .push(format!("{backend}: cannot read it: {e}"));
-                        continue;
                     }
-                    Err(e) => return Err(e),
-                };
-                if !plan::has_kube_state(&rs) {
-                    sets_in_use.extend(plan::match_sets(&rs));
                     continue;
                 }
-                let plan = Plan::new(rs, self.target.modes());
-                sets_in_use.extend(plan.sets_in_use.iter().cloned());
-                if !plan.is_empty() {
-                    report.iptables.push(BackendPlan { backend, plan });
+                Err(e) => return Err(e),
+            };
+            for (mode, proxy_mode, name) in [
+                (Mode::Iptables, ProxyMode::Iptables, "iptables-mode"),
+                (Mode::Ipvs, ProxyMode::Ipvs, "IPVS-mode"),
+            ] {
+                if plan::mode_present(&rs, mode) {
+                    let seen = format!("{name} rules in {backend}");
+                    state.entry(proxy_mode).or_default().push(seen);
                 }
             }
-        }
-        if self.target.nftables() {
-            if nft::available() {
-                report.nftables = nft::kube_proxy_tables(&self.netns)?;
-            } else if self.target == Target::NftablesMode {
-                return Err(crate::Error::ToolMissing {
-                    program: nft::NFT.into(),
-                });
-            } else {
-                report.skipped.push("nftables: nft is not installed".into());
+            rule_node_ports.extend(kube::node_ports(&rs).into_iter().filter_map(|(p, port)| {
+                let protocol = match p.as_str() {
+                    "tcp" => kipvs_ipvs::Protocol::Tcp,
+                    "udp" => kipvs_ipvs::Protocol::Udp,
+                    "sctp" => kipvs_ipvs::Protocol::Sctp,
+                    _ => return None,
+                };
+                Some((protocol, port))
+            }));
+            if !cleaned || !plan::has_kube_state(&rs) {
+                sets_in_use.extend(plan::match_sets(&rs));
+                continue;
+            }
+            let plan = Plan::new(rs, modes);
+            sets_in_use.extend(plan.sets_in_use.iter().cloned());
+            if !plan.is_empty() {
+                report.iptables.push(BackendPlan { backend, plan });
             }
         }
-        if self.target.kernel() {
-            let k = kernel::plan(&self.netns, &sets_in_use)?;
-            report.skipped.extend(k.skipped.iter().cloned());
-            report.kernel = Some(k);
+        if nft::available() {
+            if self.target.nftables() {
+                report.nftables = nft::kube_proxy_tables(&self.netns)?;
+            }
+            // Only looked at for the guard when not cleaned: a failure
+            // to list is no reason to stop.
+            let specs = match self.target.nftables() {
+                true => Ok(report
+                    .nftables
+                    .iter()
+                    .map(|t| (t.family.clone(), t.name.clone()))
+                    .collect()),
+                false => nft::kube_proxy_table_specs(&self.netns),
+            };
+            for (family, name) in specs.unwrap_or_default() {
+                let seen = format!("nftables table {family} {name}");
+                state.entry(ProxyMode::Nftables).or_default().push(seen);
+            }
+        } else if self.target == Target::NftablesMode {
+            return Err(crate::Error::ToolMissing {
+                program: nft::NFT.into(),
+            });
+        } else if self.target.nftables() {
+            report.skipped.push("nftables: nft is not installed".into());
+        }
+        // The kernel: planned when cleaned, else only looked at for the
+        // guard (and then a failure to read it is no reason to stop).
+        let kernel_state = if self.target.kernel() {
+            Some(KernelState::read(&self.netns, true)?)
+        } else {
+            KernelState::read(&self.netns, false).ok()
+        };
+        if let Some(ks) = &kernel_state {
+            let seen = ks.ipvs_mode_state();
+            if !seen.is_empty() {
+                state.entry(ProxyMode::Ipvs).or_default().extend(seen);
+            }
+            if self.target.kernel() {
+                let k = KernelPlan::new(ks, &sets_in_use, &rule_node_ports);
+                report.skipped.extend(k.skipped.iter().cloned());
+                report.kernel = Some(k);
+            }
+        }
+        report.observed = Observed {
+            processes: live::processes(&self.netns)?,
+            state,
+        };
+        if report.is_empty() {
+            return Ok(report);
+        }
+        if let Some(refusal) = live::guard(self.target, &report.observed) {
+            if !self.force {
+                return Err(Error::Live(Box::new(refusal)));
+            }
+            report.forced = Some(refusal);
         }
         Ok(report)
     }

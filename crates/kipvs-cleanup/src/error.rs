@@ -57,6 +57,9 @@ pub enum Error {
     },
     /// A netlink operation failed (IPVS services, ipsets, links, namespaces).
     Netlink(kipvs_netlink::Error),
+    /// The clean-up would remove the state of the mode kube-proxy runs
+    /// now, and was not forced.
+    Live(Box<crate::live::Refusal>),
 }
 
 impl Error {
@@ -117,6 +120,7 @@ impl fmt::Display for Error {
             }
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Netlink(e) => e.fmt(f),
+            Error::Live(r) => r.fmt(f),
         }
     }
 }

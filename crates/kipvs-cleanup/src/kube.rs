@@ -11,7 +11,9 @@
 //! kubelet before 1.24, and by both in some versions: too ambiguous to
 //! remove); Docker's chains; everything else.
 
-use crate::save::Rule;
+use std::collections::BTreeSet;
+
+use crate::save::{Rule, Ruleset};
 
 /// A kube-proxy proxy mode whose iptables state can be cleaned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -101,6 +103,24 @@ pub fn chain_class(table: &str, name: &str) -> Option<ChainClass> {
 /// IPv6 included.
 pub fn is_kube_set(name: &str) -> bool {
     name.starts_with("KUBE-")
+}
+
+/// The node ports iptables mode's rules name: `(protocol, port)` of each
+/// rule in nat `KUBE-NODEPORTS` (`-p tcp ... --dport 31080 -j KUBE-EXT-...`),
+/// protocol as iptables writes it (`tcp`, `udp`, `sctp`). Stale or live,
+/// they are node ports kube-proxy serves, which tells its IPVS node-port
+/// services from others on the node's addresses.
+pub fn node_ports(rs: &Ruleset) -> BTreeSet<(String, u16)> {
+    rs.tables()
+        .filter(|t| t.name == "nat")
+        .flat_map(|t| t.rules().map(|(_, r)| r))
+        .filter(|r| r.chain == "KUBE-NODEPORTS")
+        .filter_map(|r| {
+            let protocol = r.option("-p")?.to_ascii_lowercase();
+            let port = r.option("--dport")?.parse().ok()?;
+            Some((protocol, port))
+        })
+        .collect()
 }
 
 /// Comments kube-proxy puts on the rules that jump from the built-in chains
@@ -198,6 +218,21 @@ mod tests {
             panic!()
         };
         origin(table, r, chain_class(table, &r.chain))
+    }
+
+    #[test]
+    fn node_ports_of_iptables_mode() {
+        let rs = Ruleset::parse(
+            "*nat\n:KUBE-NODEPORTS - [0:0]\n:MINE - [0:0]\n\
+             -A KUBE-NODEPORTS -p tcp -m comment --comment \"shop/frontend:http\" -m tcp --dport 31080 -j KUBE-EXT-X\n\
+             -A KUBE-NODEPORTS -p udp -m udp --dport 31053 -j KUBE-EXT-Y\n\
+             -A MINE -p tcp -m tcp --dport 30001 -j ACCEPT\nCOMMIT\n\
+             *filter\n:KUBE-NODEPORTS - [0:0]\n\
+             -A KUBE-NODEPORTS -p tcp -m tcp --dport 32000 -j ACCEPT\nCOMMIT\n",
+        )
+        .unwrap();
+        let ports: Vec<(String, u16)> = node_ports(&rs).into_iter().collect();
+        assert_eq!(ports, [("tcp".into(), 31080), ("udp".into(), 31053)]);
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! - [`backend`]: iptables-legacy and iptables-nft, IPv4 and IPv6;
 //! - [`nft`]: nftables mode's `kube-proxy` tables;
 //! - [`kernel`]: IPVS mode's services, `kube-ipvs0` and ipsets;
+//! - [`live`]: is kube-proxy running, and in which mode (a clean-up of
+//!   that mode is refused unless forced);
 //! - [`backup`]: backups written before any change, and restoring them;
 //! - [`Cleanup`]: all of it, in a network namespace of choice.
 #![deny(missing_docs)]
@@ -26,6 +28,7 @@ mod exec;
 pub mod kernel;
 pub mod kernel_backup;
 pub mod kube;
+pub mod live;
 pub mod nft;
 pub mod plan;
 pub mod save;
@@ -35,5 +38,6 @@ pub use backend::{Backend, Family, Kind};
 pub use cleanup::{BackendPlan, Cleanup, Report, Target};
 pub use error::{Error, Result};
 pub use kube::Mode;
+pub use live::ProxyMode;
 pub use plan::Plan;
 pub use save::Ruleset;

@@ -56,6 +56,22 @@ pub fn available() -> bool {
 
 /// kube-proxy's tables present in `netns`, with their listings.
 pub fn kube_proxy_tables(netns: &NetNs) -> Result<Vec<NftTable>> {
+    kube_proxy_table_specs(netns)?
+        .into_iter()
+        .map(|(family, name)| {
+            let listing = exec::run(netns, NFT, &["list", "table", &family, &name], None)?;
+            Ok(NftTable {
+                family,
+                name,
+                listing,
+            })
+        })
+        .collect()
+}
+
+/// The family and name of each of kube-proxy's tables in `netns`
+/// (`nft list tables`, without listing their contents).
+pub fn kube_proxy_table_specs(netns: &NetNs) -> Result<Vec<(String, String)>> {
     let tables = exec::run(netns, NFT, &["list", "tables"], None)?;
     let mut found = Vec::new();
     for line in tables.lines() {
@@ -66,12 +82,7 @@ pub fn kube_proxy_tables(netns: &NetNs) -> Result<Vec<NftTable>> {
             continue;
         };
         if name == KUBE_PROXY_TABLE && matches!(family, "ip" | "ip6") {
-            let listing = exec::run(netns, NFT, &["list", "table", family, name], None)?;
-            found.push(NftTable {
-                family: family.to_owned(),
-                name: name.to_owned(),
-                listing,
-            });
+            found.push((family.to_owned(), name.to_owned()));
         }
     }
     Ok(found)
