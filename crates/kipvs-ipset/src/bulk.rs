@@ -1,7 +1,5 @@
-//! Bulk requests: many elements per message, atomic replace (fill a new
-//! set, swap, destroy) and diff-based sync.
-
-use std::collections::HashSet;
+//! Bulk requests: many elements per message, and atomic replace (fill a
+//! new set, swap, destroy).
 
 use kipvs_netlink::{core::NLM_F_REQUEST, KernelError};
 
@@ -39,15 +37,6 @@ impl std::fmt::Display for BulkError {
 }
 
 impl std::error::Error for BulkError {}
-
-/// What [`IpSet::sync`] changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SyncStats {
-    /// Elements added.
-    pub added: usize,
-    /// Elements deleted.
-    pub deleted: usize,
-}
 
 impl IpSet {
     /// Adds many entries, many per message; stops at the first refused
@@ -150,36 +139,6 @@ impl IpSet {
         let cleanup = self.destroy(Some(&tmp));
         result?;
         cleanup
-    }
-
-    /// Makes `name` hold exactly `entries`, touching only the difference:
-    /// adds the missing ones, deletes the extra ones. Entries are compared
-    /// by their element, not their options.
-    pub fn sync(&mut self, name: &SetName, entries: &[Entry]) -> Result<SyncStats> {
-        let current = self
-            .list(Some(name))?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::invalid("set", name, "not listed by the kernel"))?;
-        let have: HashSet<Entry> = current.entries.iter().map(Entry::key).collect();
-        let want: HashSet<Entry> = entries.iter().map(Entry::key).collect();
-        let extra: Vec<Entry> = current
-            .entries
-            .iter()
-            .map(Entry::key)
-            .filter(|k| !want.contains(k))
-            .collect();
-        let missing: Vec<Entry> = entries
-            .iter()
-            .filter(|e| !have.contains(&e.key()))
-            .cloned()
-            .collect();
-        self.del_many(name, &extra, true).map_err(|b| b.error)?;
-        self.add_many(name, &missing, true).map_err(|b| b.error)?;
-        Ok(SyncStats {
-            added: missing.len(),
-            deleted: extra.len(),
-        })
     }
 }
 

@@ -21,14 +21,16 @@ mod handle;
 mod parse;
 pub mod proto;
 mod set;
+mod sync;
 mod types;
 pub mod wire;
 
-pub use bulk::{BulkError, SyncStats};
+pub use bulk::BulkError;
 pub use entry::{Entry, IpPart, Op, Part, PortPart, Position};
 pub use error::describe;
 pub use handle::{IpSet, SetKind};
 pub use set::{CreateOptions, Range, Set};
+pub use sync::SyncStats;
 pub use types::{Dim, Family, SetName, SetType};
 
 pub use kipvs_netlink::{Error, KernelError, NetNs, Result};

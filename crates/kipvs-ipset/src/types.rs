@@ -235,6 +235,20 @@ impl SetType {
     pub fn is_bitmap(self) -> bool {
         self.name().starts_with("bitmap:")
     }
+
+    /// Whether elements take `nomatch` (the types with a network
+    /// dimension, whose kernel modules read `IPSET_FLAG_NOMATCH`).
+    pub(crate) fn takes_nomatch(self) -> bool {
+        matches!(
+            self,
+            SetType::HashNet
+                | SetType::HashNetNet
+                | SetType::HashNetPort
+                | SetType::HashNetPortNet
+                | SetType::HashNetIface
+                | SetType::HashIpPortNet
+        )
+    }
 }
 
 impl FromStr for SetType {

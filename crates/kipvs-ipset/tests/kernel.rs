@@ -250,3 +250,57 @@ fn element_options_newer_than_the_sets_revision_are_refused_in_ipsets_words() {
         assert_eq!(first.split_once(": ").map(|x| x.1), Some(reason.as_str()));
     }
 }
+
+#[test]
+fn sync_reconciles_the_extensions_a_listing_shows() {
+    let Some(mut h) = open() else { return };
+    let s = name("ext");
+    let mut opts = CreateOptions::default().timeout(600).comment().counters();
+    opts.skbinfo = true;
+    h.create(&s, SetType::HashNet, &opts, false).unwrap();
+    let net = |i: u8| Entry::net(Ipv4Addr::new(10, i, 0, 0), 16);
+    let mut counted = net(1).comment("a").timeout(500);
+    counted.packets = Some(5);
+    counted.bytes = Some(500);
+    let mut marked = net(3);
+    marked.skbmark = Some((1, u32::MAX));
+    marked.skbqueue = Some(2);
+    h.add_many(
+        &s,
+        &[counted, net(2), marked, net(4).nomatch(), net(5).timeout(0)],
+        false,
+    )
+    .unwrap();
+
+    let want = vec![
+        net(1).comment("b"),
+        net(2).nomatch(),
+        net(3),
+        net(4),
+        net(5).timeout(100),
+        net(6),
+    ];
+    let stats = h.sync(&s, &want).unwrap();
+    assert_eq!((stats.added, stats.deleted, stats.updated), (1, 0, 5));
+    let again = h.sync(&s, &want).unwrap();
+    assert_eq!((again.added, again.deleted, again.updated), (0, 0, 0));
+
+    let listed = h.list(Some(&s)).unwrap().remove(0).entries;
+    let get = |i: u8| {
+        listed
+            .iter()
+            .find(|e| e.key() == net(i))
+            .unwrap_or_else(|| panic!("10.{i}.0.0/16 is listed"))
+    };
+    let one = get(1);
+    assert_eq!(one.comment.as_deref(), Some("b"));
+    // Kept its remaining lifetime (not the set's 600) and its counters.
+    assert!(matches!(one.timeout, Some(400..=500)), "{one:?}");
+    assert_eq!((one.packets, one.bytes), (Some(5), Some(500)));
+    assert!(get(2).nomatch);
+    assert_eq!((get(3).skbmark, get(3).skbqueue), (None, None));
+    assert!(!get(4).nomatch);
+    assert!(matches!(get(5).timeout, Some(1..=100)), "{:?}", get(5));
+    assert!(matches!(get(6).timeout, Some(500..=600)), "{:?}", get(6));
+    assert_eq!(get(6).comment, None);
+}

@@ -43,15 +43,7 @@ impl Entry {
 
     fn parse_options_for(&mut self, check: Option<(SetType, Op)>, words: &[&str]) -> Result<usize> {
         let (set_type, op) = check.unwrap_or((SetType::ListSet, Op::Add));
-        let nets = matches!(
-            set_type,
-            SetType::HashNet
-                | SetType::HashNetNet
-                | SetType::HashNetPort
-                | SetType::HashNetPortNet
-                | SetType::HashNetIface
-                | SetType::HashIpPortNet
-        );
+        let nets = set_type.takes_nomatch();
         let list = set_type == SetType::ListSet;
         let mut seen: Vec<&str> = Vec::new();
         let mut i = 0;
