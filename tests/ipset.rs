@@ -289,30 +289,6 @@ fn a_set_in_use_by_iptables_is_not_destroyed() {
 }
 
 #[test]
-fn json_output_is_kipvs_own_extension() {
-    if !private_netns() || !require_tool("ipset") {
-        return;
-    }
-    assert_eq!(
-        ipset(&["create", "j", "hash:ip,port", "comment"], "").code,
-        0
-    );
-    assert_eq!(
-        ipset(&["add", "j", "1.2.3.4,udp:53", "comment", "dns"], "").code,
-        0
-    );
-    // ipset 7.17 has no JSON mode; kipvs adds one.
-    assert_eq!(ipset(&["-o", "json", "list"], "").code, 1);
-    let out = kipvs_ipset(&["-o", "json", "list"], "");
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(v[0]["name"], "j");
-    assert_eq!(v[0]["set_type"], "hash:ip,port");
-    assert_eq!(v[0]["elements"], 1);
-    assert_eq!(v[0]["entries"][0]["comment"], "dns");
-}
-
-#[test]
 fn native_set_subcommands() {
     if !private_netns() || !require_tool("ipset") {
         return;

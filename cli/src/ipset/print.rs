@@ -1,8 +1,12 @@
-//! ipset's listing formats: plain, save, xml (and kipvs's json).
+//! ipset's listing formats: plain, save and xml.
 
 use std::fmt::Write as _;
 
-use kipvs::ipset::{Entry, Set, SetType};
+use std::net::IpAddr;
+
+use kipvs::ipset::{Dim, Entry, Set, SetType};
+
+use super::netdb;
 
 /// `-o MODE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,8 +14,6 @@ pub enum Mode {
     Plain,
     Save,
     Xml,
-    /// kipvs only: ipset 7.17 has no JSON output.
-    Json,
 }
 
 /// How to print.
@@ -24,6 +26,8 @@ pub struct Style {
     pub terse: bool,
     /// `-s`: members sorted (hash types).
     pub sorted: bool,
+    /// `-r`: addresses as host names (then `-s` sorts by plain `strcmp`).
+    pub resolve: bool,
 }
 
 /// `strtol(s, &end, 16)` of glibc: the value and where the digits end
@@ -141,8 +145,56 @@ fn bystrcmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 
 /// Sorts printed member lines (each ending in `\n`) as `ipset -s` does:
 /// a stable merge sort with [`bystrcmp`].
-fn sort_lines(lines: &mut [String]) {
-    lines.sort_by(|x, y| bystrcmp(x.as_bytes(), y.as_bytes()));
+fn sort_lines(lines: &mut [String], resolve: bool) {
+    if resolve {
+        lines.sort();
+    } else {
+        lines.sort_by(|x, y| bystrcmp(x.as_bytes(), y.as_bytes()));
+    }
+}
+
+/// The element of `e` as listed: with `-r`, each address of an address
+/// dimension as its host name (`getnameinfo`, as ipset's `ipset_print_ip`).
+fn elem_text(t: SetType, e: &Entry, style: &Style) -> String {
+    let text = e.elem_text(t);
+    if !style.resolve {
+        return text;
+    }
+    let dims = t.dims();
+    let parts: Vec<&str> = text.splitn(dims.len(), ',').collect();
+    let mut out = Vec::with_capacity(parts.len());
+    for (dim, part) in dims.iter().zip(parts) {
+        if !matches!(dim, Dim::Ip | Dim::Net) {
+            out.push(part.to_owned());
+            continue;
+        }
+        let (addr, cidr) = match part.split_once('/') {
+            Some((a, c)) => (a, Some(c)),
+            None => (part, None),
+        };
+        let name = match addr.parse::<IpAddr>() {
+            Ok(ip) => netdb::host_name(ip, addr),
+            Err(_) => addr.to_owned(),
+        };
+        out.push(match cidr {
+            Some(c) => format!("{name}/{c}"),
+            None => name,
+        });
+    }
+    out.join(",")
+}
+
+/// The member as a plain or save listing prints it: element, options.
+fn display(t: SetType, e: &Entry, style: &Style) -> String {
+    let full = e.display(t);
+    if !style.resolve {
+        return full;
+    }
+    let plain = e.elem_text(t);
+    match full.strip_prefix(&plain) {
+        Some(options) => format!("{}{options}", elem_text(t, e, style)),
+        None => full,
+    }
 }
 
 /// The members of `set` as printed lines (`text(entry)` + `\n`), sorted
@@ -154,21 +206,9 @@ fn member_lines(set: &Set, style: &Style, text: impl Fn(&Entry) -> String) -> Ve
         .map(|e| format!("{}\n", text(e)))
         .collect();
     if style.sorted && set.set_type.is_hash() {
-        sort_lines(&mut lines);
+        sort_lines(&mut lines, style.resolve);
     }
     lines
-}
-
-fn members(set: &Set, style: &Style) -> Vec<Entry> {
-    let mut m = set.entries.clone();
-    if style.sorted && set.set_type.is_hash() {
-        let t = set.set_type;
-        m.sort_by(|x, y| {
-            let (a, b) = (format!("{}\n", x.display(t)), format!("{}\n", y.display(t)));
-            bystrcmp(a.as_bytes(), b.as_bytes())
-        });
-    }
-    m
 }
 
 /// Prints `sets` in `style` to a string, exactly as ipset 7.17 would.
@@ -178,7 +218,7 @@ pub fn render(sets: &[Set], style: &Style) -> String {
         Mode::Save => {
             for set in sets {
                 let _ = writeln!(out, "{}", set.create_line());
-                for line in member_lines(set, style, |e| e.display(set.set_type)) {
+                for line in member_lines(set, style, |e| display(set.set_type, e, style)) {
                     let _ = write!(out, "add {} {line}", set.name);
                 }
             }
@@ -205,7 +245,7 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                 );
                 if !style.terse {
                     out.push_str("Members:\n");
-                    for line in member_lines(set, style, |e| e.display(set.set_type)) {
+                    for line in member_lines(set, style, |e| display(set.set_type, e, style)) {
                         out.push_str(&line);
                     }
                 }
@@ -237,7 +277,7 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                 }
                 out.push_str("<members>\n");
                 let xml = |e: &Entry| {
-                    let mut m = format!("{}</elem>", e.elem_text(set.set_type));
+                    let mut m = format!("{}</elem>", elem_text(set.set_type, e, style));
                     for (k, v) in e.option_fields() {
                         xml_field(&mut m, k, v);
                     }
@@ -250,18 +290,6 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                 out.push_str("</members>\n</ipset>\n");
             }
             out.push_str("</ipsets>\n");
-        }
-        Mode::Json => {
-            let sets: Vec<Set> = sets
-                .iter()
-                .map(|s| {
-                    let mut s = s.clone();
-                    s.entries = members(&s, style);
-                    s
-                })
-                .collect();
-            out = serde_json::to_string_pretty(&sets).unwrap_or_default();
-            out.push('\n');
         }
     }
     out

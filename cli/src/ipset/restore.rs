@@ -1,10 +1,95 @@
-//! `ipset restore`: commands one a line; consecutive add (or del) lines of
-//! one set go to the kernel together, many elements a message, as ipset
-//! does. The first failing line stops everything after it.
+//! `ipset restore` and interactive mode (`ipset -`), both reading command
+//! lines as ipset 7.17 does (`ipset_parse_stream`, `ipset_parse_line`,
+//! `build_argv`). In restore, consecutive add (or del) lines of one set go
+//! to the kernel together, many elements a message, as ipset batches them;
+//! the first failing line stops everything after it.
 
-use kipvs::ipset::{entry_attrs, wire::AdtAttr, wire::IpsetCmd, Entry, Op, SetName};
+use std::io::Read as _;
 
-use super::{entry_error, report, set_name, take_options, words, Cmd, Fail, Opts, Session};
+use kipvs::ipset::{entry_attrs, wire::AdtAttr, wire::IpsetCmd, SetName};
+
+use super::{
+    args::{self, Cmd, Line},
+    exec::{parse_entry, set_name},
+    report, words, Fail, Flow, Session,
+};
+
+/// ipset reads lines with `fgets` into a buffer of this size: a longer
+/// line is read in pieces, each taken as a line of its own.
+const MAX_CMDLINE_CHARS: usize = 1024;
+
+/// `MAX_ARGS` of ipset: a line of more words is refused.
+const MAX_ARGS: usize = 32;
+
+/// The lines of `text` as `fgets` returns them, terminators kept.
+fn fgets_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        if end > MAX_CMDLINE_CHARS - 1 {
+            end = MAX_CMDLINE_CHARS - 1;
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+        }
+        lines.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    lines
+}
+
+/// `build_argv`: words split at blanks, `"` toggling a quoted stretch
+/// (the quote itself dropped) anywhere in a word. A quote still open at
+/// the end of a line without newline is an error; with the newline, the
+/// open word is dropped, as in ipset.
+pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
+    let bytes = line.as_bytes();
+    let mut words = Vec::new();
+    let mut arg: Vec<u8> = Vec::new();
+    let mut quoted = false;
+    for (i, &c) in bytes.iter().enumerate() {
+        if words.len() + 2 == MAX_ARGS {
+            return Err(Fail::Param("Line is too long to parse.".into()));
+        }
+        let last = i + 1 == bytes.len();
+        match c {
+            b'"' => {
+                quoted = !quoted;
+                if !last {
+                    continue;
+                }
+            }
+            b' ' | b'\r' | b'\n' | b'\t' => {
+                if quoted {
+                    arg.push(c);
+                    continue;
+                }
+            }
+            _ => {
+                arg.push(c);
+                if !last {
+                    continue;
+                }
+            }
+        }
+        if last && quoted {
+            return Err(Fail::Param("Missing close quote!".into()));
+        }
+        if arg.is_empty() {
+            continue;
+        }
+        words.push(String::from_utf8_lossy(&arg).into_owned());
+        arg.clear();
+    }
+    Ok(words)
+}
+
+/// The words of a restore line, for callers that only need them (the
+/// fuzz target `ipset_restore`); a line ipset refuses has none.
+pub fn split(line: &str) -> Vec<String> {
+    build_argv(line).unwrap_or_default()
+}
 
 /// Add or del lines waiting to be sent.
 struct Pending {
@@ -12,38 +97,6 @@ struct Pending {
     set: SetName,
     exist: bool,
     items: Vec<(u32, Vec<AdtAttr>)>,
-}
-
-/// Splits a restore line into words; `"..."` is one word (comments).
-pub fn split(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut chars = line.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-            continue;
-        }
-        let mut w = String::new();
-        if c == '"' {
-            chars.next();
-            for c in chars.by_ref() {
-                if c == '"' {
-                    break;
-                }
-                w.push(c);
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
-                    break;
-                }
-                w.push(c);
-                chars.next();
-            }
-        }
-        words.push(w);
-    }
-    words
 }
 
 /// Sends `pending`; on failure returns the failing line and why.
@@ -55,116 +108,209 @@ fn send(session: &mut Session<'_>, pending: Option<Pending>) -> Result<(), (usiz
         .map_err(|b| (lines[b.index] as usize, Fail::Other(words(&b.error))))
 }
 
+/// `ipset restore`: from `-file` or standard input; returns the exit code.
+pub(crate) fn from_input(session: &mut Session<'_>) -> Result<i32, Fail> {
+    let text = match &session.opts.file {
+        // ipset 7.17 exits 255 without a word when the file cannot be
+        // opened.
+        Some(f) => std::fs::read(f).map_err(|_| Fail::Silent(255))?,
+        None => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| Fail::Other(format!("Cannot read standard input: {e}")))?;
+            buf
+        }
+    };
+    run(session, &String::from_utf8_lossy(&text))
+}
+
 /// Runs a restore file; returns the exit code.
-pub(super) fn run(session: &mut Session<'_>, opts: &Opts, text: &str) -> Result<i32, Fail> {
+fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
     let mut pending: Option<Pending> = None;
-    for (i, line) in text.lines().enumerate() {
+    for (i, raw) in fgets_lines(text).into_iter().enumerate() {
         let n = i + 1;
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        session.lineno = n;
+        let c = raw.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        if c.is_empty() || c.starts_with('#') {
             continue;
         }
-        let raw = split(trimmed);
-        if raw[0] == "COMMIT" {
+        if c == "COMMIT\n" || c == "COMMIT\r\n" {
             if let Err((l, f)) = send(session, pending.take()) {
-                return Ok(report(&f, Some(l)));
+                return Ok(report(&f, Some(l), session.opts.quiet));
             }
             continue;
         }
-        let mut local = opts.clone();
-        let args = match take_options(raw, &mut local) {
-            Ok(a) => a,
-            Err(f) => return flush_then(session, pending, f, n),
+        // A line ipset cannot read stops the restore; add and del lines
+        // buffered but not sent yet are lost with it.
+        let argv = build_argv(c)?;
+        let argv = args::take_options(argv, &mut session.opts)?;
+        let Some(line) = args::split_command(&argv)? else {
+            return Err(match argv.first() {
+                Some(w) => Fail::Param(format!("No command specified: unknown argument {w}")),
+                None => Fail::Param("No command specified.".into()),
+            });
         };
-        let cmd = args.first().and_then(|a| Cmd::parse_restore(a));
-        let adt = match cmd {
-            Some(Cmd::Add) => Some(IpsetCmd::Add),
-            Some(Cmd::Del) => Some(IpsetCmd::Del),
-            _ => None,
+        if matches!(line.cmd, Cmd::Restore | Cmd::Version | Cmd::Help) {
+            return Err(Fail::Param(format!(
+                "Command `{}' is invalid in restore mode.",
+                line.cmd.name()
+            )));
+        }
+        let adt = match line.cmd {
+            Cmd::Add => IpsetCmd::Add,
+            Cmd::Del => IpsetCmd::Del,
+            Cmd::Quit => return Ok(0),
+            _ => {
+                if let Err((l, f)) = send(session, pending.take()) {
+                    return Ok(report(&f, Some(l), session.opts.quiet));
+                }
+                session.flush_out();
+                match session.command(line) {
+                    Ok(Flow::Exit(0)) => continue,
+                    Ok(Flow::Exit(code)) => return Ok(code),
+                    Ok(Flow::Quit) => return Ok(0),
+                    Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
+                }
+            }
         };
-        let (Some(adt), true) = (adt, args.len() >= 3) else {
-            if let Err((l, f)) = send(session, pending.take()) {
-                return Ok(report(&f, Some(l)));
-            }
-            session.flush_out();
-            if cmd.is_none() {
-                // ipset reports an unknown command without the line.
-                let first = args.first().cloned().unwrap_or_default();
-                return Err(Fail::Param(format!(
-                    "No command specified: unknown argument {first}"
-                )));
-            }
-            match session.command(&local, &args, n) {
-                Ok(0) => continue,
-                Ok(code) => return Ok(code),
-                Err(f) => return Ok(report(&f, Some(n))),
-            }
-        };
-        let parsed = parse_element(session, &args, n);
-        let (set, attrs) = match parsed {
+        let (set, attrs) = match element(session, line) {
             Ok(v) => v,
-            Err(f) => return flush_then(session, pending, f, n),
+            Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
         };
+        let exist = session.opts.exist;
         let same = pending
             .as_ref()
-            .is_some_and(|p| p.cmd == adt && p.set == set && p.exist == local.exist);
+            .is_some_and(|p| p.cmd == adt && p.set == set && p.exist == exist);
         if !same {
             if let Err((l, f)) = send(session, pending.take()) {
-                return Ok(report(&f, Some(l)));
+                return Ok(report(&f, Some(l), session.opts.quiet));
             }
             pending = Some(Pending {
                 cmd: adt,
                 set,
-                exist: local.exist,
+                exist,
                 items: Vec::new(),
             });
         }
-        pending
-            .as_mut()
-            .expect("set above")
-            .items
-            .push((n as u32, attrs));
+        if let Some(p) = pending.as_mut() {
+            p.items.push((n as u32, attrs));
+        }
     }
     if let Err((l, f)) = send(session, pending.take()) {
-        return Ok(report(&f, Some(l)));
+        return Ok(report(&f, Some(l), session.opts.quiet));
     }
     Ok(0)
 }
 
-/// A line failed to parse: ipset drops the add/del lines it had buffered
-/// but not sent yet, and stops.
-fn flush_then(
-    _session: &mut Session<'_>,
-    pending: Option<Pending>,
-    f: Fail,
-    n: usize,
-) -> Result<i32, Fail> {
-    drop(pending);
-    if let Fail::Param(_) = f {
-        return Err(f);
-    }
-    Ok(report(&f, Some(n)))
+/// The set and element attributes of an add or del line.
+fn element(session: &mut Session<'_>, line: Line) -> Result<(SetName, Vec<AdtAttr>), Fail> {
+    let set = set_name(line.arg0.as_deref().unwrap_or_default())?;
+    let elem = line.arg1.unwrap_or_default();
+    let (_, entry) = parse_entry(session, line.cmd, &set, &elem, &line.rest)?;
+    Ok((set, entry_attrs(&entry)))
 }
 
-fn parse_element(
-    session: &mut Session<'_>,
-    args: &[String],
-    _n: usize,
-) -> Result<(SetName, Vec<AdtAttr>), Fail> {
-    let op = if args[0] == "add" || args[0] == "-A" {
-        Op::Add
-    } else {
-        Op::Del
-    };
-    let set = set_name(&args[1])?;
-    let kind = session.handle()?.kind(&set)?;
-    let cmd = if op == Op::Add { Cmd::Add } else { Cmd::Del };
-    let mut entry =
-        Entry::parse(kind.set_type, kind.family, &args[2]).map_err(|e| entry_error(e, cmd))?;
-    let words: Vec<&str> = args[3..].iter().map(String::as_str).collect();
-    let used = entry.parse_options_checked(kind.set_type, op, &words)?;
-    if let Some(extra) = words.get(used) {
-        return Err(Fail::Param(format!("Unknown argument: `{extra}'")));
+/// `ipset -`: a prompt, then one command a line from standard input until
+/// its end or `quit`. Errors are reported and the session goes on; `-q`
+/// silences warnings but not errors there, as in ipset.
+pub(crate) fn interactive(session: &mut Session<'_>) -> Result<i32, Fail> {
+    const PROMPT: &str = "ipset> ";
+    session.interactive = true;
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .map_err(|e| Fail::Other(format!("Cannot read standard input: {e}")))?;
+    let text = String::from_utf8_lossy(&buf);
+    session.out.push_str(PROMPT);
+    for raw in fgets_lines(&text) {
+        let c = raw.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        if c.is_empty() || c.starts_with('#') {
+            session.out.push_str(PROMPT);
+        } else if let Flow::Quit = interactive_line(session, c) {
+            return Ok(0);
+        }
+        session.out.push_str(PROMPT);
+        session.flush_out();
     }
-    Ok((set, entry_attrs(&entry)))
+    Ok(0)
+}
+
+/// One line of interactive mode.
+fn interactive_line(session: &mut Session<'_>, line: &str) -> Flow {
+    let result = build_argv(line)
+        .and_then(|argv| args::take_options(argv, &mut session.opts))
+        .and_then(|argv| args::split_command(&argv));
+    let line = match result {
+        Ok(Some(line)) => line,
+        Ok(None) => {
+            session.out.push_str("No command specified\n");
+            return Flow::Exit(0);
+        }
+        Err(f) => {
+            say(session, &f);
+            return Flow::Exit(0);
+        }
+    };
+    if line.cmd == Cmd::Restore {
+        session
+            .out
+            .push_str("Restore command is not supported in interactive mode\n");
+        return Flow::Exit(0);
+    }
+    match session.command(line) {
+        Ok(flow) => flow,
+        Err(f) => {
+            say(session, &f);
+            Flow::Exit(0)
+        }
+    }
+}
+
+/// Reports an error of interactive mode, where `-q` does not apply.
+fn say(session: &mut Session<'_>, f: &Fail) {
+    session.flush_out();
+    report(f, None, false);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(line: &str) -> Vec<String> {
+        build_argv(line).unwrap()
+    }
+
+    #[test]
+    fn words_split_as_build_argv_does() {
+        assert_eq!(ok("add s 1.2.3.4\n"), ["add", "s", "1.2.3.4"]);
+        assert_eq!(
+            ok("add s 1.2.3.4 comment \"a b\"\n"),
+            ["add", "s", "1.2.3.4", "comment", "a b"]
+        );
+        // A quote anywhere in a word toggles quoting and is dropped.
+        assert_eq!(ok("a\"b c\"d\n"), ["ab cd"]);
+        assert_eq!(ok("add s \"x\""), ["add", "s", "x"]);
+        // An open quote swallows the newline, and the word with it.
+        assert_eq!(ok("add s \"1.2.3.4\n"), ["add", "s"]);
+        assert_eq!(
+            build_argv("add s \"1.2.3.4").unwrap_err().message(),
+            "Missing close quote!"
+        );
+        assert!(ok("\"\"\n").is_empty());
+        let long = "w ".repeat(40);
+        assert_eq!(
+            build_argv(&long).unwrap_err().message(),
+            "Line is too long to parse."
+        );
+    }
+
+    #[test]
+    fn long_lines_come_in_fgets_pieces() {
+        let line = format!("{}\nb\n", "a".repeat(1500));
+        let pieces = fgets_lines(&line);
+        assert_eq!(pieces.len(), 3);
+        assert_eq!(pieces[0].len(), 1023);
+        assert_eq!(pieces[2], "b\n");
+    }
 }
