@@ -4,9 +4,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use kipvs_ipset::{
-    entry_attrs,
+    __fuzz as conv, entry_attrs,
     wire::{CmdAttr, IpsetCmd, IpsetMessage},
-    Entry,
+    Entry, Set, SetType,
 };
 use kipvs_netlink::core::NetlinkSerializable;
 use proptest::prelude::*;
@@ -50,6 +50,82 @@ proptest! {
             let mut buf = vec![0; msg.buffer_len()];
             msg.serialize(&mut buf);
             prop_assert_eq!(IpsetMessage::parse(IpsetCmd::Add, &buf).unwrap(), msg);
+        }
+    }
+}
+
+/// Attributes as TLVs, each padded to 4 bytes; `nested` sets `NLA_F_NESTED`.
+fn tlvs(attrs: &[(u16, bool, Vec<u8>)]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    for (kind, nested, value) in attrs {
+        let kind = if *nested { kind | 0x8000 } else { *kind };
+        buf.extend_from_slice(&((4 + value.len()) as u16).to_ne_bytes());
+        buf.extend_from_slice(&kind.to_ne_bytes());
+        buf.extend_from_slice(value);
+        buf.resize((buf.len() + 3) & !3, 0);
+    }
+    buf
+}
+
+/// A data attribute: a nested address (valid or not) or any bytes.
+fn data_attr() -> impl Strategy<Value = (u16, bool, Vec<u8>)> {
+    prop_oneof![
+        (0u16..32, any::<[u8; 4]>()).prop_map(|(k, a)| (k, true, tlvs(&[(1, false, a.to_vec())]))),
+        (
+            0u16..32,
+            any::<bool>(),
+            proptest::collection::vec(any::<u8>(), 0..24)
+        ),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn listings_fold_without_panic(
+        cmd in proptest::sample::select(vec![7u8, 8, 9, 12]),
+        t in 0..SetType::ALL.len(),
+        header in proptest::collection::vec(data_attr(), 0..10),
+        elements in proptest::collection::vec(proptest::collection::vec(data_attr(), 0..8), 0..6),
+    ) {
+        // A dump message as the kernel shapes it: name, type, revision,
+        // family, the header nest, then the elements nest.
+        let data: Vec<_> = elements.iter().map(|e| (7, true, tlvs(e))).collect();
+        let attrs = vec![
+            (1, false, vec![7]),
+            (2, false, b"s\0".to_vec()),
+            (3, false, format!("{}\0", SetType::ALL[t]).into_bytes()),
+            (4, false, vec![3]),
+            (5, false, vec![2]),
+            (7, true, tlvs(&header)),
+            (8, true, tlvs(&data)),
+        ];
+        let mut payload = vec![2, 0, 0, 0];
+        payload.extend(tlvs(&attrs));
+        let Ok(msg) = IpsetMessage::parse(IpsetCmd::from(cmd), &payload) else {
+            return Ok(());
+        };
+        let mut sets: Vec<Set> = Vec::new();
+        conv::absorb(&mut sets, msg.clone());
+        conv::absorb(&mut sets, msg);
+        for set in &sets {
+            let _ = set.header_text();
+            let _ = set.create_line();
+            for entry in &set.entries {
+                let _ = entry.display(set.set_type);
+            }
+        }
+        for e in &elements {
+            let mut buf = tlvs(&[(7, true, tlvs(e))]);
+            buf.splice(0..0, [2, 0, 0, 0]);
+            if let Ok(m) = IpsetMessage::parse(IpsetCmd::Add, &buf) {
+                for attr in &m.attrs {
+                    if let CmdAttr::AdtData(a) = attr {
+                        for &t in SetType::ALL {
+                            let _ = conv::entry(t, a).display(t);
+                        }
+                    }
+                }
+            }
         }
     }
 }
