@@ -80,6 +80,19 @@ impl Arg {
         )
     }
 
+    /// The `IPSET_OPT_*` the keyword sets: ipset refuses a second keyword
+    /// of the same one ("from already specified" after a range).
+    fn opt(self) -> &'static str {
+        match self {
+            Arg::Family | Arg::Inet | Arg::Inet6 => "family",
+            Arg::IpRange | Arg::FromIp | Arg::Network => "ip",
+            Arg::ToIp => "ip_to",
+            Arg::PortRange | Arg::FromPort => "port",
+            Arg::ToPort => "port_to",
+            other => other.name(),
+        }
+    }
+
     fn is_family(self) -> bool {
         matches!(self, Arg::Family | Arg::Inet | Arg::Inet6)
     }
@@ -87,100 +100,34 @@ impl Arg {
 
 /// The create arguments of the newest revision of each type ipset 7.17
 /// knows, in its order (which decides which missing option is named).
+// One line per type's own arguments, as ipset's tables read.
+#[rustfmt::skip]
 fn args_of(t: SetType) -> &'static [Arg] {
     use Arg::*;
-    const HASH: &[Arg] = &[
-        Family, Inet, Inet6, Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd, Skbinfo,
-        Bucketsize, Initval,
-    ];
     match t {
-        SetType::BitmapIp => &[
-            IpRange, Netmask, Timeout, Counters, Comment, Skbinfo, FromIp, ToIp, Network,
-        ],
-        SetType::BitmapIpMac => &[
-            IpRange, Timeout, Counters, Comment, Skbinfo, FromIp, ToIp, Network,
-        ],
-        SetType::BitmapPort => &[
-            PortRange, Timeout, Counters, Comment, Skbinfo, FromPort, ToPort,
-        ],
-        SetType::HashIp => &[
-            Family, Inet, Inet6, Hashsize, Maxelem, Netmask, Bitmask, Timeout, Counters, Comment,
-            Forceadd, Skbinfo, Bucketsize, Initval, Probes, Resize, Gc,
-        ],
-        SetType::HashIpMark => &[
-            Family,
-            Inet,
-            Inet6,
-            Markmask,
-            Hashsize,
-            Maxelem,
-            Timeout,
-            Counters,
-            Comment,
-            Forceadd,
-            Skbinfo,
-            Bucketsize,
-            Initval,
-            Probes,
-            Resize,
-            IgnoredFrom,
-            IgnoredTo,
-            IgnoredNetwork,
-        ],
-        SetType::HashIpPort => &[
-            Family,
-            Inet,
-            Inet6,
-            Hashsize,
-            Maxelem,
-            Timeout,
-            Counters,
-            Comment,
-            Forceadd,
-            Skbinfo,
-            Bucketsize,
-            Initval,
-            Netmask,
-            Bitmask,
-            Probes,
-            Resize,
-            IgnoredFrom,
-            IgnoredTo,
-            IgnoredNetwork,
-        ],
-        SetType::HashIpPortIp | SetType::HashIpPortNet => &[
-            Family,
-            Inet,
-            Inet6,
-            Hashsize,
-            Maxelem,
-            Timeout,
-            Counters,
-            Comment,
-            Forceadd,
-            Skbinfo,
-            Bucketsize,
-            Initval,
-            Probes,
-            Resize,
-            IgnoredFrom,
-            IgnoredTo,
-            IgnoredNetwork,
-        ],
-        SetType::HashNet => &[
-            Family, Inet, Inet6, Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd, Skbinfo,
-            Bucketsize, Initval, Probes, Resize,
-        ],
-        SetType::HashNetNet => &[
-            Family, Inet, Inet6, Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd, Skbinfo,
-            Bucketsize, Initval, Bitmask, Netmask,
-        ],
-        SetType::HashMac => &[
-            Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd, Skbinfo, Bucketsize, Initval,
-        ],
+        SetType::BitmapIp => &[IpRange, Netmask, Timeout, Counters, Comment, Skbinfo, FromIp, ToIp, Network],
+        SetType::BitmapIpMac => &[IpRange, Timeout, Counters, Comment, Skbinfo, FromIp, ToIp, Network],
+        SetType::BitmapPort => &[PortRange, Timeout, Counters, Comment, Skbinfo, FromPort, ToPort],
+        SetType::HashIp => &[Family, Inet, Inet6, Hashsize, Maxelem, Netmask, Bitmask, Timeout, Counters,
+            Comment, Forceadd, Skbinfo, Bucketsize, Initval, Probes, Resize, Gc],
+        SetType::HashIpMark => &[Family, Inet, Inet6, Markmask, Hashsize, Maxelem, Timeout, Counters, Comment,
+            Forceadd, Skbinfo, Bucketsize, Initval, Probes, Resize, IgnoredFrom, IgnoredTo, IgnoredNetwork],
+        SetType::HashIpPort => &[Family, Inet, Inet6, Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd,
+            Skbinfo, Bucketsize, Initval, Netmask, Bitmask, Probes, Resize, IgnoredFrom, IgnoredTo,
+            IgnoredNetwork],
+        SetType::HashIpPortIp | SetType::HashIpPortNet => &[Family, Inet, Inet6, Hashsize, Maxelem, Timeout,
+            Counters, Comment, Forceadd, Skbinfo, Bucketsize, Initval, Probes, Resize, IgnoredFrom, IgnoredTo,
+            IgnoredNetwork],
+        SetType::HashNet => &[Family, Inet, Inet6, Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd,
+            Skbinfo, Bucketsize, Initval, Probes, Resize],
+        SetType::HashNetNet => &[Family, Inet, Inet6, Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd,
+            Skbinfo, Bucketsize, Initval, Bitmask, Netmask],
+        SetType::HashMac => &[Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd, Skbinfo, Bucketsize,
+            Initval],
         SetType::ListSet => &[Size, Timeout, Counters, Comment, Skbinfo],
         // hash:ip,mac, hash:net,port, hash:net,iface, hash:net,port,net
-        _ => HASH,
+        _ => &[Family, Inet, Inet6, Hashsize, Maxelem, Timeout, Counters, Comment, Forceadd, Skbinfo,
+            Bucketsize, Initval],
     }
 }
 
@@ -286,6 +233,9 @@ pub(crate) fn parse(
             None
         };
         if arg.is_family() {
+            if d.family.is_some() {
+                return Err(syntax(format!("{} already specified", arg.name())));
+            }
             let f = value.unwrap_or(if arg == Arg::Inet { "-4" } else { "-6" });
             d.family = Some(match f {
                 "inet" | "ipv4" | "-4" => Family::Inet,
@@ -302,8 +252,31 @@ pub(crate) fn parse(
     let inet6 = d.family == Some(Family::Inet6);
     let family = || if inet6 { Family::Inet6 } else { Family::Inet };
     let mut ignored: Vec<&str> = Vec::new();
+    let mut given: Vec<&str> = Vec::new();
     for (arg, value) in items {
         let v = value.unwrap_or_default();
+        let ignored_kind = matches!(
+            arg,
+            Arg::Probes
+                | Arg::Resize
+                | Arg::Gc
+                | Arg::IgnoredFrom
+                | Arg::IgnoredTo
+                | Arg::IgnoredNetwork
+        );
+        if !ignored_kind {
+            if given.contains(&arg.opt()) {
+                return Err(syntax(format!("{} already specified", arg.name())));
+            }
+            given.push(arg.opt());
+            if matches!(arg, Arg::IpRange | Arg::PortRange) && netdb::split_range(v).is_some() {
+                given.push(if arg == Arg::IpRange {
+                    "ip_to"
+                } else {
+                    "port_to"
+                });
+            }
+        }
         let u32_of = |v: &str| {
             number(v, 0, u32::MAX as u64)
                 .map(|n| n as u32)
@@ -354,9 +327,9 @@ pub(crate) fn parse(
                     ));
                 }
                 let f = family();
-                let addr = netdb::address(f, v).map_err(|_| {
-                    syntax(format!(
-                        "bitmask is not valid for family = {}",
+                let addr = netdb::address(f, v).map_err(|first| {
+                    Fail::Other(format!(
+                        "{first}\nSyntax error: bitmask is not valid for family = {}",
                         if f == Family::Inet { "inet" } else { "inet6" }
                     ))
                 })?;
@@ -389,13 +362,11 @@ pub(crate) fn parse(
                 }
                 ip_range(&mut d, v)?;
             }
-            Arg::PortRange => match v.split_once('-') {
-                Some((a, b)) => {
-                    d.port = Some(tcp_port(a)?);
-                    d.port_to = Some(tcp_port(b)?);
-                }
-                None => d.port = Some(tcp_port(v)?),
-            },
+            Arg::PortRange => {
+                let (from, to) = netdb::tcp_udp_ports(v).map_err(Fail::Other)?;
+                d.port = Some(from);
+                d.port_to = to;
+            }
             Arg::FromPort => d.port = Some(tcp_port(v)?),
             Arg::ToPort => d.port_to = Some(tcp_port(v)?),
             Arg::Probes | Arg::Resize | Arg::Gc | Arg::IgnoredFrom | Arg::IgnoredTo => {

@@ -1,7 +1,9 @@
 //! One ipset command, parsed into its words by [`args`](super::args), run
 //! against the kernel with ipset 7.17's checks in ipset's order.
 
-use kipvs::ipset::{describe, wire::IpsetCmd, CreateOptions, Entry, Family, Op, SetName, SetType};
+use kipvs::ipset::{
+    describe, wire::IpsetCmd, CreateOptions, Entry, Family, Op, Position, SetName, SetType,
+};
 use kipvs::Error;
 
 use super::{
@@ -81,19 +83,84 @@ pub(crate) fn parse_entry(
         Cmd::Del => Op::Del,
         _ => Op::Test,
     };
-    if let Some(i) = words.iter().position(|w| *w == "timeout") {
-        if let Some(v) = words.get(i + 1) {
-            if op == Op::Add {
-                create::number(v, 0, (u32::MAX as u64 >> 1) / 1000)
-                    .map_err(|r| Fail::Other(format!("Syntax error: {r}")))?;
-            }
-        }
+    if op == Op::Add {
+        check_values(&words)?;
     }
     let used = entry.parse_options_checked(kind.set_type, op, &words)?;
     if let Some(extra) = words.get(used) {
         return Err(Fail::Param(format!("Unknown argument: `{extra}'")));
     }
     Ok((kind.set_type, entry))
+}
+
+/// The checks ipset makes while it parses a command line, before it
+/// sends anything (in restore mode, before it sends the add and del lines
+/// it has gathered): names, extra words, create options.
+pub(crate) fn check(line: &Line) -> Result<(), Fail> {
+    let name = |w: &Option<String>| w.as_deref().map(set_name).transpose();
+    match line.cmd {
+        Cmd::Destroy | Cmd::Flush | Cmd::List | Cmd::Save => {
+            name(&line.arg0)?;
+            no_more(&line.rest)
+        }
+        Cmd::Rename | Cmd::Swap => {
+            name(&line.arg0)?;
+            name(&line.arg1)?;
+            no_more(&line.rest)
+        }
+        Cmd::Create => {
+            name(&line.arg0)?;
+            let t = set_type(line.arg1.as_deref().unwrap_or_default())?;
+            create::parse(t, &line.rest, &mut Vec::new()).map(|_| ())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The bounds ipset's own parsers put on element option values, which
+/// the library reads wider (`ipset_parse_timeout`, `ipset_parse_uint64`,
+/// `ipset_parse_uint16`, `ipset_parse_comment`), up to the first word that
+/// is no option.
+fn check_values(words: &[&str]) -> Result<(), Fail> {
+    let bound = |v: &str, max: u64| {
+        create::number(v, 0, max)
+            .map(|_| ())
+            .map_err(|r| Fail::Other(format!("Syntax error: {r}")))
+    };
+    let mut i = 0;
+    while i < words.len() {
+        let value = words.get(i + 1).copied();
+        match (words[i], value) {
+            ("nomatch" | "wildcard", _) => {
+                i += 1;
+                continue;
+            }
+            ("timeout", Some(v)) => bound(v, (u32::MAX as u64 >> 1) / 1000)?,
+            ("packets" | "bytes", Some(v)) => bound(v, u64::MAX - 1)?,
+            ("skbqueue", Some(v)) => bound(v, u16::MAX as u64)?,
+            ("comment", Some(v)) if v.contains('"') => {
+                return Err(Fail::Other(
+                    "Syntax error: \" character is not permitted in comments".into(),
+                ))
+            }
+            ("comment" | "skbmark" | "skbprio" | "before" | "after", Some(_)) => {}
+            _ => break,
+        }
+        i += 2;
+    }
+    Ok(())
+}
+
+/// The element of a test as ipset echoes it; a list:set position always
+/// reads "after" there (ipset looks for the before flag where it is not).
+fn test_elem(t: SetType, entry: &Entry) -> String {
+    let elem = print::elem(t, entry);
+    match &entry.position {
+        Some(Position::Before(n) | Position::After(n)) if t == SetType::ListSet => {
+            format!("{elem} after {n}")
+        }
+        _ => elem,
+    }
 }
 
 impl Session<'_> {
@@ -168,7 +235,7 @@ impl Session<'_> {
                     Cmd::Del => h.del(&name, &entry, exist)?,
                     _ => {
                         let found = h.test(&name, &entry)?;
-                        let elem = print::elem(t, &entry);
+                        let elem = test_elem(t, &entry);
                         if !quiet {
                             if found {
                                 eprintln!("Warning: {elem} is in set {name}.");

@@ -136,9 +136,21 @@ pub(crate) fn report(fail: &Fail, line: Option<usize>, quiet: bool) -> i32 {
     }
     let mut err = std::io::stderr().lock();
     match (line, fail) {
-        (Some(n), Fail::Other(m)) => {
-            let _ = writeln!(err, "{PREFIX}: Error in line {n}: {m}");
-        }
+        (Some(n), Fail::Other(m)) => match m.rsplit_once('\n') {
+            // A failed port ends in a warning, which ipset reports
+            // whole and unnumbered.
+            Some((_, last)) if last.starts_with("cannot parse '") && last.ends_with(" port") => {
+                let _ = writeln!(err, "{PREFIX}: {m}");
+            }
+            // Each error of a line restarts ipset's report with the line
+            // number: the last one is what is left.
+            Some((_, last)) => {
+                let _ = writeln!(err, "{PREFIX}: Error in line {n}: {last}");
+            }
+            None => {
+                let _ = writeln!(err, "{PREFIX}: Error in line {n}: {m}");
+            }
+        },
         _ => {
             let _ = writeln!(err, "{PREFIX}: {}", fail.message());
         }

@@ -245,6 +245,12 @@ pub(crate) fn resolve_elem(
     } else {
         Family::Inet
     };
+    if t == SetType::BitmapPort {
+        return tcp_udp_ports(text).map(|(a, b)| match b {
+            Some(b) => format!("{a}-{b}"),
+            None => a.to_string(),
+        });
+    }
     let dims = t.dims();
     let parts = split_parts(text, dims.len());
     let mut out = Vec::with_capacity(parts.len());
@@ -263,6 +269,44 @@ pub(crate) fn resolve_elem(
         out.push(rewritten);
     }
     Ok(out.join(","))
+}
+
+/// A bitmap:port element or range, `[tcp:|udp:]PORT[-PORT]` with port
+/// numbers or service names (`ipset_parse_tcp_udp_port`), as numbers.
+pub(crate) fn tcp_udp_ports(s: &str) -> Result<(u16, Option<u16>), String> {
+    let (proto, ports) = match s.split_once(':') {
+        Some((p, rest)) if !rest.is_empty() => {
+            if p != "tcp" && p != "udp" {
+                return Err(if kipvs::ipset::proto::proto_by_name(p).is_some() {
+                    "Syntax error: Only protocols TCP and UDP are valid".to_owned()
+                } else {
+                    format!("Syntax error: cannot parse '{p}' as a protocol")
+                });
+            }
+            (p, rest)
+        }
+        _ => ("tcp", s),
+    };
+    let port = |p: &str| -> Result<u16, String> {
+        match super::create::number(p, 0, 65535) {
+            Ok(v) => Ok(v as u16),
+            Err(first) => {
+                let name = p
+                    .strip_prefix('[')
+                    .and_then(|x| x.strip_suffix(']'))
+                    .unwrap_or(p);
+                service_port(name, proto).ok_or_else(|| {
+                    format!(
+                        "Syntax error: {first}\nSyntax error: '{proto}' is invalid as number\ncannot parse '{p}' as a {proto} port"
+                    )
+                })
+            }
+        }
+    };
+    match split_range(ports) {
+        Some((a, b)) => Ok((port(a)?, Some(port(b)?))),
+        None => Ok((port(ports)?, None)),
+    }
 }
 
 /// A port by service name for `proto`, as `getservbyname` finds it.

@@ -10,7 +10,7 @@ use kipvs::ipset::{entry_attrs, wire::AdtAttr, wire::IpsetCmd, SetName};
 
 use super::{
     args::{self, Cmd, Line},
-    exec::{parse_entry, set_name},
+    exec::{check, parse_entry, set_name},
     report, words, Fail, Flow, Session,
 };
 
@@ -161,7 +161,25 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
             Cmd::Add => IpsetCmd::Add,
             Cmd::Del => IpsetCmd::Del,
             Cmd::Quit => return Ok(0),
+            Cmd::Test => {
+                // ipset's answer to a test ends a restore: a warning
+                // (found, exit 0) or a notice (not found, exit 1).
+                if let Err((l, f)) = send(session, pending.take()) {
+                    return Ok(report(&f, Some(l), session.opts.quiet));
+                }
+                match session.command(line) {
+                    Ok(Flow::Exit(0)) if session.opts.quiet => continue,
+                    Ok(Flow::Exit(code)) => return Ok(code),
+                    Ok(Flow::Quit) => return Ok(0),
+                    Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
+                }
+            }
             _ => {
+                match check(&line) {
+                    Err(f @ Fail::Other(_)) => return Ok(report(&f, Some(n), session.opts.quiet)),
+                    Err(f) => return Err(f),
+                    Ok(()) => {}
+                }
                 if let Err((l, f)) = send(session, pending.take()) {
                     return Ok(report(&f, Some(l), session.opts.quiet));
                 }
@@ -179,9 +197,11 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
             Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
         };
         let exist = session.opts.exist;
+        // A line joins the batch of its set and command whatever its
+        // -exist: the batch goes with the flags of its first line.
         let same = pending
             .as_ref()
-            .is_some_and(|p| p.cmd == adt && p.set == set && p.exist == exist);
+            .is_some_and(|p| p.cmd == adt && p.set == set);
         if !same {
             if let Err((l, f)) = send(session, pending.take()) {
                 return Ok(report(&f, Some(l), session.opts.quiet));
@@ -258,7 +278,14 @@ fn interactive_line(session: &mut Session<'_>, line: &str) -> Flow {
             .push_str("Restore command is not supported in interactive mode\n");
         return Flow::Exit(0);
     }
+    let test = line.cmd == Cmd::Test;
     match session.command(line) {
+        // ipset 7.17 under -q has no notice to give for an element that
+        // is not in the set, and says this instead.
+        Ok(Flow::Exit(1)) if test && session.opts.quiet => {
+            say(session, &Fail::Other("Internal protocol error".into()));
+            Flow::Exit(0)
+        }
         Ok(flow) => flow,
         Err(f) => {
             say(session, &f);
