@@ -69,12 +69,15 @@ fn parse_row(line: &str) -> Result<Connection> {
     let mut f = line.split_whitespace();
     let mut next = |what: &str| f.next().ok_or_else(|| bad(&format!("no {what}")));
     let protocol = next("protocol")?.to_owned();
-    let client = addr(next("client address")?).ok_or_else(|| bad("bad client address"))?;
-    let client_port = port(next("client port")?).ok_or_else(|| bad("bad client port"))?;
-    let virtual_addr = addr(next("virtual address")?).ok_or_else(|| bad("bad virtual address"))?;
-    let virtual_port = port(next("virtual port")?).ok_or_else(|| bad("bad virtual port"))?;
-    let dest = addr(next("real server address")?).ok_or_else(|| bad("bad real server address"))?;
-    let dest_port = port(next("real server port")?).ok_or_else(|| bad("bad real server port"))?;
+    let client = hex_addr(next("client address")?).ok_or_else(|| bad("bad client address"))?;
+    let client_port = hex_port(next("client port")?).ok_or_else(|| bad("bad client port"))?;
+    let virtual_addr =
+        hex_addr(next("virtual address")?).ok_or_else(|| bad("bad virtual address"))?;
+    let virtual_port = hex_port(next("virtual port")?).ok_or_else(|| bad("bad virtual port"))?;
+    let dest =
+        hex_addr(next("real server address")?).ok_or_else(|| bad("bad real server address"))?;
+    let dest_port =
+        hex_port(next("real server port")?).ok_or_else(|| bad("bad real server port"))?;
     let state = next("state")?.to_owned();
     let expires = next("expiry")?.parse().map_err(|_| bad("bad expiry"))?;
     let pe = f.next().map(|name| {
@@ -95,7 +98,9 @@ fn parse_row(line: &str) -> Result<Connection> {
     })
 }
 
-fn addr(s: &str) -> Option<IpAddr> {
+/// An address as the kernel's text tables print it: IPv4 as 8 hex digits
+/// in host order, IPv6 as `%pI6`.
+pub(crate) fn hex_addr(s: &str) -> Option<IpAddr> {
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return u32::from_str_radix(s, 16)
             .ok()
@@ -104,7 +109,8 @@ fn addr(s: &str) -> Option<IpAddr> {
     s.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
 }
 
-fn port(s: &str) -> Option<u16> {
+/// A port as 4 hex digits.
+pub(crate) fn hex_port(s: &str) -> Option<u16> {
     if s.len() != 4 {
         return None;
     }

@@ -62,6 +62,7 @@ mod connection;
 mod destination;
 mod ipvs;
 mod op;
+mod proc_table;
 mod service;
 mod stats;
 mod types;

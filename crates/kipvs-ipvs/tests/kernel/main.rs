@@ -4,6 +4,7 @@
 //! The real ipvsadm is the oracle where it prints what was set.
 
 mod batch;
+mod brief;
 mod config;
 mod daemons;
 mod destinations;

@@ -1,0 +1,333 @@
+//! The real servers of every service in one read of `/proc/net/ip_vs`.
+//!
+//! Netlink can dump the real servers of one service at a time only
+//! (`IPVS_CMD_GET_DEST` needs a nested service), so listing a table of
+//! thousands of services costs thousands of dumps. The kernel's text table
+//! holds every service with its real servers in one file: for what it
+//! shows (address, port, forwarding method, weight, connection counts) one
+//! read replaces all of those dumps.
+
+use std::{
+    collections::HashMap,
+    io::{self, Read},
+    net::IpAddr,
+};
+
+use crate::{
+    connection::{hex_addr, hex_port},
+    Destination, Error, ForwardMethod, Protocol, Result, ServiceKey,
+};
+
+/// Read through `thread-self`, as for the connection table: after a thread
+/// enters another network namespace, `/proc/net` still shows the process's
+/// main-thread namespace.
+const IP_VS: &str = "/proc/thread-self/net/ip_vs";
+
+/// How a service is named in the text table. Firewall-mark services carry
+/// no address family there (`FWM  %08X`), so a mark names the IPv4 and the
+/// IPv6 service alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ProcKey {
+    Addr(Protocol, IpAddr, u16),
+    Fwmark(u32),
+}
+
+impl From<&ServiceKey> for ProcKey {
+    fn from(key: &ServiceKey) -> Self {
+        match *key {
+            ServiceKey::Addr {
+                protocol,
+                addr,
+                port,
+            } => ProcKey::Addr(protocol, addr, port),
+            ServiceKey::Fwmark { mark, .. } => ProcKey::Fwmark(mark),
+        }
+    }
+}
+
+/// The real servers of each service in `/proc/net/ip_vs`, as far as the
+/// text tells them.
+#[derive(Debug, Default)]
+pub(crate) struct ProcTable {
+    /// `None` where the text cannot tell which service it means (two
+    /// firewall-mark services of one mark, IPv4 and IPv6) or does not show
+    /// all the configuration (a tunnelling real server: its encapsulation
+    /// is missing from the text).
+    services: HashMap<ProcKey, Option<Vec<Destination>>>,
+}
+
+impl ProcTable {
+    /// Reads the table of the calling thread's network namespace.
+    pub(crate) fn read() -> Result<ProcTable> {
+        let mut file = match std::fs::File::open(IP_VS) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::FamilyNotFound {
+                    family: "IPVS".into(),
+                })
+            }
+            Err(source) => return Err(read_error(source)),
+        };
+        // One large buffer: the kernel walks its service table from the
+        // start to resume each read() of this seq_file, so many small
+        // reads of a big table cost quadratic time.
+        let mut text = Vec::with_capacity(1 << 20);
+        file.read_to_end(&mut text).map_err(read_error)?;
+        let text = String::from_utf8(text).map_err(|_| Error::Decode {
+            context: IP_VS.into(),
+            message: "not UTF-8".into(),
+        })?;
+        parse(&text)
+    }
+
+    /// The real servers of `key`, if the text names the service
+    /// unambiguously and shows everything about its real servers but their
+    /// thresholds, persistent-connection counts and counters.
+    pub(crate) fn take(&mut self, key: &ServiceKey) -> Option<Vec<Destination>> {
+        self.services.get_mut(&ProcKey::from(key))?.take()
+    }
+}
+
+fn read_error(source: io::Error) -> Error {
+    Error::Io {
+        context: format!("reading {IP_VS}"),
+        source,
+    }
+}
+
+/// Parses the text of `/proc/net/ip_vs` (`ip_vs_info_seq_show` in
+/// `net/netfilter/ipvs/ip_vs_ctl.c`):
+///
+/// ```text
+/// IP Virtual Server version 1.2.1 (size=4096)
+/// Prot LocalAddress:Port Scheduler Flags
+///   -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+/// TCP  0A000001:0050 rr
+///   -> C0A80101:1F90      Masq    1      0          0
+/// UDP  [2001:0db8:0000:0000:0000:0000:0000:0001]:0035 wlc persistent 360 FFFFFFFF
+/// FWM  0000002A sh ops
+/// ```
+///
+/// Real servers follow their service in the kernel's list order (the
+/// order of a netlink dump). Services of protocols a [`ServiceKey`] cannot
+/// name (AH, ESP) are skipped with their real servers.
+pub(crate) fn parse(text: &str) -> Result<ProcTable> {
+    let bad = |line: &str, why: &str| Error::Decode {
+        context: format!("the {IP_VS} line {line:?}"),
+        message: why.to_owned(),
+    };
+    let mut lines = text.lines();
+    if !lines
+        .next()
+        .is_some_and(|l| l.starts_with("IP Virtual Server version"))
+    {
+        return Err(bad(text.lines().next().unwrap_or(""), "no version line"));
+    }
+    // The two title lines.
+    lines.next();
+    lines.next();
+    let mut table = ProcTable::default();
+    // The service the real servers being read belong to, if it is kept.
+    let mut current: Option<ProcKey> = None;
+    for line in lines {
+        if let Some(rest) = line.strip_prefix("  -> ") {
+            let dest = destination(rest).ok_or_else(|| bad(line, "bad real server"))?;
+            let Some(key) = current else { continue };
+            let slot = table
+                .services
+                .get_mut(&key)
+                .expect("current is in the table");
+            if dest.forward == ForwardMethod::Tunnel {
+                *slot = None;
+            }
+            if let Some(dests) = slot {
+                dests.push(dest);
+            }
+            continue;
+        }
+        current = service(line).ok_or_else(|| bad(line, "bad service"))?;
+        if let Some(key) = current {
+            // A key seen twice (a mark of an IPv4 and an IPv6 service)
+            // says nothing certain about either.
+            table
+                .services
+                .entry(key)
+                .and_modify(|slot| *slot = None)
+                .or_insert_with(|| Some(Vec::new()));
+        }
+    }
+    Ok(table)
+}
+
+/// A service line's key; `Ok(None)` for a protocol IPVS balances but a
+/// [`ServiceKey`] cannot name.
+fn service(line: &str) -> Option<Option<ProcKey>> {
+    let mut f = line.split_whitespace();
+    let proto = f.next()?;
+    let id = f.next()?;
+    f.next()?; // the scheduler
+    if proto == "FWM" {
+        let mark = u32::from_str_radix(id, 16).ok().filter(|_| id.len() == 8)?;
+        return Some(Some(ProcKey::Fwmark(mark)));
+    }
+    let (addr, port) = addr_port(id)?;
+    Some(match proto {
+        "TCP" => Some(ProcKey::Addr(Protocol::Tcp, addr, port)),
+        "UDP" => Some(ProcKey::Addr(Protocol::Udp, addr, port)),
+        "SCTP" => Some(ProcKey::Addr(Protocol::Sctp, addr, port)),
+        _ => None,
+    })
+}
+
+/// A real-server line after its `  -> `.
+fn destination(rest: &str) -> Option<Destination> {
+    let mut f = rest.split_whitespace();
+    let (addr, port) = addr_port(f.next()?)?;
+    let forward = match f.next()? {
+        "Masq" => ForwardMethod::Masq,
+        "Local" => ForwardMethod::Local,
+        "Tunnel" => ForwardMethod::Tunnel,
+        "Route" => ForwardMethod::DirectRoute,
+        _ => return None,
+    };
+    // Printed with %d from the kernel's signed atomics.
+    let weight = f.next()?.parse::<i32>().ok()? as u32;
+    let active_conns = f.next()?.parse::<i32>().ok()? as u32;
+    let inactive_conns = f.next()?.parse::<i32>().ok()? as u32;
+    if f.next().is_some() {
+        return None;
+    }
+    let mut d = Destination::new(addr, port).forward(forward).weight(weight);
+    d.active_conns = active_conns;
+    d.inactive_conns = inactive_conns;
+    Some(d)
+}
+
+/// `0A000001:0050` or `[2001:0db8:...:0001]:0050`.
+fn addr_port(s: &str) -> Option<(IpAddr, u16)> {
+    let (addr, port) = match s.strip_prefix('[') {
+        Some(v6) => {
+            let (addr, port) = v6.split_once("]:")?;
+            (addr.parse::<IpAddr>().ok().filter(IpAddr::is_ipv6)?, port)
+        }
+        None => {
+            let (addr, port) = s.split_once(':')?;
+            (hex_addr(addr).filter(IpAddr::is_ipv4)?, port)
+        }
+    };
+    Some((addr, hex_port(port)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In the format of Linux 6.1's `ip_vs_info_seq_show` (trailing blanks
+    /// and all): one service of each kind, a persistent one, one-packet
+    /// scheduling, a mixed-family tunnel, a mark used by two families.
+    /// `tests/kernel` checks the parse against netlink on a live table.
+    const TABLE: &str = "\
+IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+TCP  0A000001:0050 rr 
+  -> C0A80102:1F90      Masq    1      0          0         
+  -> C0A80101:1F90      Route   3      2          7         
+UDP  0A000001:0035 wlc ops persistent 360 FFFFFF00
+  -> 0A000002:0035      Local   0      0          0         
+SCTP  [2001:0db8:0000:0000:0000:0000:0000:0001]:0050 sh 
+  -> [2001:0db8:0000:0000:0000:0000:0000:0002]:0050      Masq    1      0          0         
+TCP  0A000009:0050 rr 
+  -> C0A80101:1F90      Masq    1      0          0         
+  -> [2001:0db8:0000:0000:0000:0000:0000:0002]:0050      Tunnel  1      0          0         
+FWM  0000002A mh 
+  -> C0A80103:0000      Route   -1     0          0         
+FWM  00000007 rr 
+  -> C0A80104:0000      Route   1      0          0         
+FWM  00000007 rr 
+  -> [2001:0db8:0000:0000:0000:0000:0000:0007]:0000      Route   1      0          0         
+";
+
+    fn tcp(addr: &str, port: u16) -> ServiceKey {
+        ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            addr: addr.parse().unwrap(),
+            port,
+        }
+    }
+
+    #[test]
+    fn reads_real_servers_in_kernel_order() {
+        let mut t = parse(TABLE).unwrap();
+        let d = t.take(&tcp("10.0.0.1", 80)).unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].addr, "192.168.1.2".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            (d[0].port, d[0].forward, d[0].weight),
+            (8080, ForwardMethod::Masq, 1)
+        );
+        assert_eq!(d[1].forward, ForwardMethod::DirectRoute);
+        assert_eq!(
+            (d[1].weight, d[1].active_conns, d[1].inactive_conns),
+            (3, 2, 7)
+        );
+        // Taken once: a second call has nothing to give.
+        assert_eq!(t.take(&tcp("10.0.0.1", 80)), None);
+    }
+
+    #[test]
+    fn reads_udp_sctp_ipv6_and_marks() {
+        let mut t = parse(TABLE).unwrap();
+        let udp = ServiceKey::Addr {
+            protocol: Protocol::Udp,
+            addr: "10.0.0.1".parse().unwrap(),
+            port: 53,
+        };
+        assert_eq!(t.take(&udp).unwrap()[0].forward, ForwardMethod::Local);
+        let sctp = ServiceKey::Addr {
+            protocol: Protocol::Sctp,
+            addr: "2001:db8::1".parse().unwrap(),
+            port: 80,
+        };
+        let d = t.take(&sctp).unwrap();
+        assert_eq!(d[0].addr, "2001:db8::2".parse::<IpAddr>().unwrap());
+        let mark = ServiceKey::Fwmark {
+            mark: 42,
+            ipv6: false,
+        };
+        assert_eq!(t.take(&mark).unwrap()[0].weight, u32::MAX);
+    }
+
+    #[test]
+    fn leaves_out_what_the_text_cannot_tell() {
+        let mut t = parse(TABLE).unwrap();
+        // A tunnelling real server's encapsulation is not in the text.
+        assert_eq!(t.take(&tcp("10.0.0.9", 80)), None);
+        // Mark 7 is an IPv4 and an IPv6 service: which is which is unknown.
+        for ipv6 in [false, true] {
+            assert_eq!(t.take(&ServiceKey::Fwmark { mark: 7, ipv6 }), None);
+        }
+        // A service the text does not have (added after the read).
+        assert_eq!(t.take(&tcp("10.0.0.3", 80)), None);
+    }
+
+    #[test]
+    fn skips_protocols_a_key_cannot_name() {
+        let text = "IP Virtual Server version 1.2.1 (size=4096)\n\
+                    Prot LocalAddress:Port Scheduler Flags\n\
+                    \x20 -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n\
+                    AH  0A000001:0000 rr \n\
+                    \x20 -> C0A80101:0000      Route   1      0          0         \n";
+        assert!(parse(text).unwrap().services.is_empty());
+    }
+
+    #[test]
+    fn rejects_what_is_not_the_table() {
+        assert!(parse("").is_err());
+        assert!(parse("garbage\n").is_err());
+        let bad_dest = TABLE.replace("C0A80102:1F90", "C0A8010:1F90");
+        assert!(parse(&bad_dest).is_err());
+        let bad_fwd = TABLE.replace("Masq", "Bogus");
+        assert!(parse(&bad_fwd).is_err());
+    }
+}
