@@ -259,10 +259,17 @@ pub fn list_all(ctx: &mut Ctx<'_>, format: u32) -> Result<(), Exit> {
         let header = list::header(&ctx.info);
         ctx.out.print(&header);
     }
-    let mut table = ctx
-        .ipvs
-        .table()
-        .map_err(|e| Exit::fatal(1, ipvs_strerror(Func::GetServices, errno_of(&e))))?;
+    // Thresholds, persistent-connection counts and counters are the only
+    // fields the brief table lacks (it reads the real servers of every
+    // service at once, not with one dump per service).
+    const NEEDS_FULL: u32 = FMT_STATS | FMT_RATE | FMT_THRESHOLDS | FMT_PERSISTENTCONN;
+    let table = if format & NEEDS_FULL == 0 {
+        ctx.ipvs.table_brief()
+    } else {
+        ctx.ipvs.table()
+    };
+    let mut table =
+        table.map_err(|e| Exit::fatal(1, ipvs_strerror(Func::GetServices, errno_of(&e))))?;
     if format & FMT_NOSORT == 0 {
         list::sort_services(&mut table);
     }

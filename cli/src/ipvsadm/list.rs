@@ -143,40 +143,58 @@ fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
 
 /// glibc's `qsort` (a top-down merge sort, taking from the left half on
 /// ties). libipvs's comparators are not transitive, so only the same
-/// algorithm gives the same order.
-fn msort<T: Clone>(v: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
+/// algorithm gives the same order. It sorts positions, not the entries:
+/// moving a service with its real servers at every level of the merge
+/// costs more than the whole listing otherwise does.
+fn msort<T>(v: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> i32) {
+    let order = msort_order(v, cmp);
+    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
+    v.extend(order.into_iter().filter_map(|i| slots[i].take()));
+}
+
+/// The positions of `v` in the order `msort` would put them.
+fn msort_order<T>(v: &[T], cmp: &impl Fn(&T, &T) -> i32) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    if v.len() > 1 {
+        let mut scratch = Vec::with_capacity(v.len());
+        msort_positions(&mut order, &mut scratch, &|a, b| cmp(&v[a], &v[b]));
+    }
+    order
+}
+
+fn msort_positions(v: &mut [usize], scratch: &mut Vec<usize>, cmp: &impl Fn(usize, usize) -> i32) {
     let n = v.len();
     if n <= 1 {
         return;
     }
     let n1 = n / 2;
-    msort(&mut v[..n1], cmp);
-    msort(&mut v[n1..], cmp);
-    let mut out = Vec::with_capacity(n);
+    msort_positions(&mut v[..n1], scratch, cmp);
+    msort_positions(&mut v[n1..], scratch, cmp);
+    scratch.clear();
     let (mut i, mut j) = (0, n1);
     while i < n1 && j < n {
-        if cmp(&v[i], &v[j]) <= 0 {
-            out.push(v[i].clone());
+        if cmp(v[i], v[j]) <= 0 {
+            scratch.push(v[i]);
             i += 1;
         } else {
-            out.push(v[j].clone());
+            scratch.push(v[j]);
             j += 1;
         }
     }
-    out.extend_from_slice(&v[i..n1]);
-    out.extend_from_slice(&v[j..n]);
-    v.clone_from_slice(&out);
+    scratch.extend_from_slice(&v[i..n1]);
+    scratch.extend_from_slice(&v[j..n]);
+    v.copy_from_slice(scratch);
 }
 
 /// `ipvs_sort_services`.
-pub fn sort_services(table: &mut [(Service, Vec<Destination>)]) {
+pub fn sort_services(table: &mut Vec<(Service, Vec<Destination>)>) {
     msort(table, &|a: &(Service, Vec<Destination>), b| {
         cmp_services(&a.0, &b.0)
     });
 }
 
 /// `ipvs_sort_dests`.
-pub fn sort_dests(dests: &mut [Destination]) {
+pub fn sort_dests(dests: &mut Vec<Destination>) {
     msort(dests, &cmp_dests);
 }
 
@@ -184,7 +202,18 @@ pub fn sort_dests(dests: &mut [Destination]) {
 pub fn addrport(addr: IpAddr, port: u16, proto: u16, format: u32) -> String {
     let (open, close) = if addr.is_ipv6() { ("[", "]") } else { ("", "") };
     if format & FMT_NUMERIC != 0 {
-        format!("{open}{}{close}:{port}", netdb::ntop(addr))
+        let mut s = String::with_capacity(24);
+        match addr {
+            IpAddr::V4(a) => push_ipv4(&mut s, a),
+            IpAddr::V6(_) => {
+                s.push_str(open);
+                s.push_str(&netdb::ntop(addr));
+                s.push_str(close);
+            }
+        }
+        s.push(':');
+        push_num(&mut s, port.into());
+        s
     } else {
         let host = netdb::addr_to_host(addr).unwrap_or_else(|| netdb::ntop(addr));
         let port = netdb::port_to_service(port, proto).unwrap_or_else(|| port.to_string());
@@ -193,6 +222,61 @@ pub fn addrport(addr: IpAddr, port: u16, proto: u16, format: u32) -> String {
         truncate_bytes(&mut s, 59);
         s
     }
+}
+
+/// A dotted quad, as `inet_ntop` writes it. Listings print tens of
+/// thousands of addresses and the formatting machinery costs more than
+/// the kernel's dump under an emulated CPU; these few pushes do not.
+fn push_ipv4(out: &mut String, a: std::net::Ipv4Addr) {
+    for (i, o) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_num(out, o.into());
+    }
+}
+
+/// A number in decimal, as `%u` writes it.
+fn push_num(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+}
+
+/// `n` spaces.
+fn pad(out: &mut String, n: usize) {
+    const SPACES: &str = "                                ";
+    let mut n = n;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// `s` then spaces up to `width` bytes, as `%-Ns` writes it.
+fn push_left(out: &mut String, s: &str, width: usize) {
+    out.push_str(s);
+    pad(out, width.saturating_sub(s.len()));
+}
+
+/// A number then spaces up to `width`, as `%-Nd`/`%-Nu` write it.
+fn push_num_left(out: &mut String, n: i64, width: usize) {
+    let start = out.len();
+    if n < 0 {
+        out.push('-');
+    }
+    push_num(out, n.unsigned_abs());
+    let len = out.len() - start;
+    pad(out, width.saturating_sub(len));
 }
 
 fn truncate_bytes(s: &mut String, max: usize) {
@@ -400,11 +484,12 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
     }
     out.push('\n');
 
-    let mut dests = dests.to_vec();
-    if format & FMT_NOSORT == 0 {
-        sort_dests(&mut dests);
-    }
-    for d in &dests {
+    let order = if format & FMT_NOSORT == 0 {
+        msort_order(dests, &cmp_dests)
+    } else {
+        (0..dests.len()).collect()
+    };
+    for d in order.into_iter().map(|i| &dests[i]) {
         let mut dname = addrport(d.addr, d.port, v.protocol, format);
         if !rule && !d.addr.is_ipv6() {
             truncate_bytes(&mut dname, 28);
@@ -475,13 +560,19 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
                 d.inactive_conns
             );
         } else {
-            let _ = writeln!(
-                out,
-                "  -> {dname:<28} {:<7} {weight:<6} {:<10} {:<10}",
-                fwd_name(d.forward),
-                d.active_conns,
-                d.inactive_conns
-            );
+            // "  -> %-28s %-7s %-6d %-10d %-10d\n", written piece by piece:
+            // this is the line a listing has tens of thousands of.
+            out.push_str("  -> ");
+            push_left(out, &dname, 28);
+            out.push(' ');
+            push_left(out, fwd_name(d.forward), 7);
+            out.push(' ');
+            push_num_left(out, weight.into(), 6);
+            out.push(' ');
+            push_num_left(out, (d.active_conns as i32).into(), 10);
+            out.push(' ');
+            push_num_left(out, (d.inactive_conns as i32).into(), 10);
+            out.push('\n');
         }
     }
 }

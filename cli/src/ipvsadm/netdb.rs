@@ -65,17 +65,19 @@ pub fn inet_pton6(s: &str) -> Option<Ipv6Addr> {
 /// `inet_ntop`: glibc's text form (`::1.2.3.4` for IPv4-compatible IPv6
 /// addresses, where Rust's `Display` differs).
 pub fn ntop(addr: std::net::IpAddr) -> String {
-    let (bytes, af): (Vec<u8>, i32) = match addr {
-        std::net::IpAddr::V4(a) => (a.octets().to_vec(), libc::AF_INET),
-        std::net::IpAddr::V6(a) => (a.octets().to_vec(), libc::AF_INET6),
+    // Dotted quads print alike everywhere; only IPv6 needs glibc's own
+    // choices (where to put `::`, embedded IPv4 forms).
+    let octets = match addr {
+        std::net::IpAddr::V4(a) => return a.to_string(),
+        std::net::IpAddr::V6(a) => a.octets(),
     };
     let mut buf = [0 as libc::c_char; 64];
-    // SAFETY: `bytes` holds an address of the family passed and `buf` is
-    // larger than INET6_ADDRSTRLEN.
+    // SAFETY: `octets` is a struct in6_addr and `buf` is larger than
+    // INET6_ADDRSTRLEN.
     unsafe {
         let p = sys::inet_ntop(
-            af,
-            bytes.as_ptr().cast(),
+            libc::AF_INET6,
+            octets.as_ptr().cast(),
             buf.as_mut_ptr(),
             buf.len() as libc::socklen_t,
         );
