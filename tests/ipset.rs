@@ -10,7 +10,9 @@
 use kipvs_testutil::{private_netns, require_tool, run, Output};
 
 /// Timeouts are long: the test VM is slow, and a member must not expire
-/// between two listings. A line `restore:TEXT` feeds TEXT (with `\n` escapes) to `ipset restore`.
+/// between two listings. A line `restore:TEXT` feeds TEXT (with `\n`,
+/// `\r`, `\t` escapes) to `ipset restore`; `ARGS <<TEXT` feeds TEXT as is
+/// to `ipset ARGS` (interactive mode).
 const CASES: &[(&str, &[&str])] = &[
     ("hash:ip basics", &["create s hash:ip", "add s 1.2.3.4", "add s 1.2.3.4", "-exist add s 1.2.3.4", "test s 1.2.3.4", "test s 1.2.3.5", "del s 1.2.3.4", "del s 1.2.3.4", "-! del s 1.2.3.4", "add s 10.0.0.0/30", "add s 10.1.0.1-10.1.0.3"]),
     ("hash:ip inet6", &["create s hash:ip family inet6 hashsize 64 maxelem 10", "add s 2001:db8::1", "add s ::1", "add s fe80::1 ", "test s ::1", "add s 1.2.3.4", "add s ::2", "add s ::1.2.3.4", "add s ::ffff:1.2.3.4", "add s 1:0:0:1::1", "add s 0:0:0:0:0:1:0:0", "add s ::"]),
@@ -51,6 +53,12 @@ const CASES: &[(&str, &[&str])] = &[
     ("restore exist", &["create r hash:ip", "add r 1.1.1.1", "-exist restore:add r 1.1.1.1\\nadd r 2.2.2.2\\ncreate r hash:ip\\n", "save r"]),
     ("restore other commands", &["restore:create a hash:ip\\ncreate b hash:ip\\nadd a 1.1.1.1\\nflush a\\nrename a c\\nswap c b\\ndestroy c\\n", "list -n"]),
     ("restore del batch", &["create r hash:ip", "add r 1.1.1.1", "add r 1.1.1.2", "restore:del r 1.1.1.1\\ndel r 1.1.1.2\\ndel r 1.1.1.3\\n", "save r"]),
+    ("command words", &["create s hash:ip", "l", "li s", "n t hash:ip", "--list -n", "des t", "s s", "sw", "q", "quit foo", "version foo", "h hash:ip", "-q help", "-q help hash:ip", "-q help foo", "x a b", "destroy 0123456789012345678901234567890123 b", "-q bogus", "-q create s hash:foo", "-q test s 1.1.1.1", "-q list nosuch", "test s 1.1.1.1 -q", "- foo <<list -n\n"]),
+    ("environment options", &["--exist create s hash:ip", "create s hash:ip --exist", "---exist list", "-f a -f b list", "-output", "-file", "list -f", "-o -exist list", "--output xml list -t", "-o json list", "-o plain -o xml list -t", "-r list -t", "--resolve --sorted list"]),
+    ("create option grammar", &["create a bitmap:ip from 10.0.0.0 to 10.0.0.255", "create b bitmap:ip network 10.0.1.0/24", "create c bitmap:port from 1 to 100", "create d bitmap:ip from 10.0.0.0", "create e bitmap:ip to 10.0.0.5", "create f bitmap:port range tcp:1-http", "create g bitmap:port range sctp:1-5", "create g bitmap:port range bogus:1-5", "create h hash:ip,port from 1.2.3.4 to 1.2.3.5 network 1.0.0.0/8", "create i hash:ip gc 5 probes 3 resize 4 probes 9", "create j hash:net,port resize 5", "create k hash:ip family inet family inet6", "create l hash:ip -6 --timeout 5", "create m hash:ip netmask 33", "create n hash:ip family inet6 netmask 0", "create o hash:ip timeout 2147484", "create p hash:ip hashsize -1", "create q hash:ip bitmask 255.255.0.x", "create r hash:ip timeout abc bogus", "create s bitmap:ip range 10.0.0.0/8", "create t hash:ip family any", "create u bitmap:ip range 10.0.0.0/30 from 10.0.0.0", "create v list:set size 0x10", "create w hash:ip maxelem 0x10 initval 0x1234", "create x bitmap:ip range 10.0.0.0", "-q create y hash:ip gc 1", "create z bitmap:port range 1-65536"]),
+    ("element values and names", &["create s hash:ip timeout 100 counters comment skbinfo", "add s 1.1.1.1 timeout 2147484", "add s 1.1.1.1 packets -1", "add s 1.1.1.1 bytes 18446744073709551615", "add s 1.1.1.1 skbqueue 65536", "add s 127.1", "add s 010.0.0.1", "add s localhost", "add s nosuchhost.invalid", "add s ip6-localhost", "test s localhost", "del s 127.0.0.1 timeout 5", "create b bitmap:port range 1-100", "add b udp:5", "add b tcp:[ssh]", "add b sctp:5", "add b bogus:5", "add b 5-tcp:7", "create l list:set", "create a hash:ip", "add l a", "test l a before b", "create p hash:ip,port", "add p localhost,tcp:ssh"]),
+    ("restore grammar", &["restore:create a hash:ip\\nadd a 1.1.1.1\\nrestore\\nadd a 2.2.2.2\\n", "restore:add a 3.3.3.3\\nquit\\nadd a 4.4.4.4\\n", "restore:add a 5.5.5.5\\nlist a b\\n", "restore:add a 6.6.6.6\\n-exist add a 6.6.6.6\\nadd a 6.6.6.6\\n", "restore:add a 7.7.7.7\\ntest a 7.7.7.7\\nadd a 8.8.8.8\\n", "restore:test a 9.9.9.9\\nadd a 9.9.9.8\\n", "restore:add a \"1.1.1.1\\n", "restore:add a \"1.1.1.1", "restore:create b hash:ip netmask 33\\n", "restore:create c hash:ip,port\\nadd c 1.1.1.1,99999\\n", "restore:COMMIT", "restore:\\tadd a 1.1.1.9\\n  \\n#x\\nCOMMIT\\r\\nadd a 2.2.2.9\\r\\n", "restore:version\\n", "restore:\"\"\\n", "-q restore:add a 1.1.1.1\\nadd a 1.1.1.1\\n", "restore:-q add a 1.1.1.1\\nadd a 1.1.1.1\\n", "restore:flush a\\nl\\n", "restore:add a 1.2.3.4\\ncreate d hash:ip bogus\\n"]),
+    ("interactive", &["- <<create a hash:ip\nadd a 1.1.1.1\nlist -n\n\n# c\nrestore\nversion\nbogus\nadd nosuch 1.1.1.1\ntest a 1.1.1.1\ntest a 2.2.2.2\n-q\ntest a 2.2.2.2\nadd a 1.1.1.1\nadd a \"1.1.1.1\nhelp foo\nquit\nlist\n", "save"]),
 ];
 
 fn ipset(args: &[&str], stdin: &str) -> Output {
@@ -68,8 +76,18 @@ fn parse_line(line: &str) -> (Vec<String>, String) {
     if let Some(i) = line.find("restore:") {
         let mut args: Vec<String> = line[..i].split_whitespace().map(String::from).collect();
         args.push("restore".into());
-        let stdin = line[i + 8..].replace("\\n", "\n");
+        let stdin = line[i + 8..]
+            .replace("\\n", "\n")
+            .replace("\\r", "\r")
+            .replace("\\t", "\t");
         return (args, stdin);
+    }
+    // `ARGS <<TEXT`: TEXT on standard input (interactive mode).
+    if let Some((args, stdin)) = line.split_once("<<") {
+        return (
+            args.split_whitespace().map(String::from).collect(),
+            stdin.to_owned(),
+        );
     }
     let mut args = Vec::new();
     let mut cur = String::new();
@@ -101,9 +119,10 @@ fn normalize(text: &str) -> String {
         out.append(members);
     };
     for line in text.lines() {
-        let line = match line.find("initval 0x") {
-            Some(i) => format!("{}initval X{}", &line[..i], &line[i + 18..]),
-            None => line.to_owned(),
+        let line = match (line.find("initval 0x"), line.find("<initval>0x")) {
+            (Some(i), _) => format!("{}initval X{}", &line[..i], &line[i + 18..]),
+            (None, Some(i)) => format!("{}<initval>X{}", &line[..i], &line[i + 19..]),
+            _ => line.to_owned(),
         };
         let is_member = line.starts_with("add ")
             || !(line.is_empty()
@@ -342,4 +361,52 @@ fn native_set_subcommands() {
         "no temporary set is left"
     );
     ok(k(&["set", "destroy", "web"], ""));
+}
+
+/// Host names in elements (`getaddrinfo`, the first of several addresses
+/// with ipset's warning, `[name-with-dash]` escapes) and `-resolve`
+/// listings (`getnameinfo`), with a private /etc/hosts bound over the
+/// real one in a mount namespace of the test's own.
+#[test]
+fn host_names_resolve_as_ipset_does() {
+    if !private_netns() || !require_tool("ipset") || !require_tool("unshare") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("kipvs-ipset-hosts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hosts = dir.join("hosts");
+    std::fs::write(
+        &hosts,
+        "127.0.0.1 localhost\n10.0.0.1 multi\n10.0.0.2 multi\n10.0.0.3 web-1 webone\n10.0.0.4 range-host\n2001:db8::1 six\n",
+    )
+    .unwrap();
+    let script = |tool: &str| {
+        format!(
+            r#"mount --bind {hosts} /etc/hosts || exit 99
+T() {{ {tool} "$@"; echo "[exit $?]"; }}
+T create s hash:ip; T add s multi; T add s [web-1]; T add s webone; T add s [range-host]-10.0.0.6
+T add s nosuch.invalid; T add s web-1; T test s multi; T -q add s multi
+T create p hash:ip,port; T add p multi,http; T add p webone,tcp:ssh
+T create n hash:net; T add n 10.0.0.1/32; T add n 10.0.0.0/30; T add n six
+T create six hash:ip family inet6; T add six six; T add six [six]
+T create b bitmap:ip range 10.0.0.0-10.0.0.7; T add b webone
+T -r list; T -r save; T -r -o xml list p; T -r -s list s; T -r -s save; T -r list -t b
+T list s
+"#,
+            hosts = hosts.display()
+        )
+    };
+    let mut outputs = Vec::new();
+    for tool in ["ipset", &format!("{} ipset", env!("CARGO_BIN_EXE_kipvs"))] {
+        reset();
+        let out = run("unshare", &["-m", "bash", "-c", &script(tool)], "");
+        assert_eq!(out.code, 0, "{tool}: {}", out.stderr);
+        outputs.push((normalize(&out.stdout), out.stderr));
+    }
+    reset();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (want, got) = (&outputs[0], &outputs[1]);
+    kipvs_testutil::assert_same("stdout", &want.0, &got.0);
+    kipvs_testutil::assert_same("stderr", &want.1, &got.1);
+    assert!(want.0.contains("[web-1]"), "{}", want.0);
 }
