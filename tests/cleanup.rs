@@ -921,16 +921,19 @@ impl FakeKubeProxy {
         let bash = sh("command -v bash");
         std::fs::write(&path, format!("#!{}\nread -r -t 300 _\n", bash.trim())).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let child = std::process::Command::new(&path)
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        // Owned at once, so that a panic below still kills and reaps it.
+        let proxy = FakeKubeProxy(
+            std::process::Command::new(&path)
+                .args(args)
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         // Wait for the exec: until then the child is a copy of this test.
-        let comm = format!("/proc/{}/comm", child.id());
+        let comm = format!("/proc/{}/comm", proxy.pid());
         for _ in 0..500 {
             if std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "kube-proxy") {
-                return FakeKubeProxy(child);
+                return proxy;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
@@ -978,7 +981,11 @@ fn a_running_kube_proxy_guards_its_mode() {
         ),
         "{err}"
     );
-    assert_eq!(saved(Kind::Nft, false), before);
+    assert_same(
+        "refused",
+        &normalized(&before),
+        &normalized(&saved(Kind::Nft, false)),
+    );
     assert!(
         backups(&dir).iter().all(|f| f.is_dir()),
         "a refusal wrote a backup"
@@ -1153,7 +1160,11 @@ fn backend_selects_what_is_cleaned() {
         &normalized(&fixture("mid-switch.v4.after-ipvs-mode")),
         &normalized(&saved(Kind::Legacy, false)),
     );
-    assert_eq!(saved(Kind::Nft, false), nft_before, "nft was touched");
+    assert_same(
+        "nft untouched",
+        &normalized(&nft_before),
+        &normalized(&saved(Kind::Nft, false)),
+    );
     assert!(sh("ipset list -n").contains("KUBE-CLUSTER-IP"));
     // Legacy and the kernel (the sets no rule matches any more).
     assert_eq!(backups(&dir).len(), 2);
@@ -1186,5 +1197,146 @@ fn backend_selects_what_is_cleaned() {
     for flag in ["--backend <BACKEND>", "--force", "--dry-run"] {
         assert!(help.contains(flag), "{help}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// IPVS mode's node ports once their `KUBE-NODE-PORT-*` sets are gone (VM:
+/// needs IPVS and dummy links). The node runs iptables mode now; what
+/// tells the node ports is iptables mode's `KUBE-NODEPORTS` rules and the
+/// real servers they share with their ClusterIP. The admin's services on
+/// node addresses, a UDP service with a TCP ClusterIP's real servers, and
+/// a node port on an address that is not the node's stay.
+#[test]
+fn ipvs_node_ports_without_their_sets() {
+    if !private_netns()
+        || !kipvs_testutil::require_ipvs()
+        || !kipvs_testutil::require_link_kind("dummy")
+        || !require_tool("ipvsadm")
+        || !require_tools()
+    {
+        return;
+    }
+    sh("ip link add node0 type dummy && ip link set node0 up \
+        && ip addr add 192.168.1.21/24 dev node0 && ip addr add 192.168.1.100/32 dev node0");
+    sh("ip link add kube-ipvs0 type dummy && ip addr add 10.96.120.7/32 dev kube-ipvs0");
+    sh("ipset create WEB-ALLOWLIST hash:net");
+    let out = run("iptables-legacy-restore", &[], &fixture("iptables-mode.v4"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rules = "-A -t 10.96.120.7:80 -s rr\n\
+        -a -t 10.96.120.7:80 -r 10.244.1.7:8080 -m -w 1\n\
+        -a -t 10.96.120.7:80 -r 10.244.2.9:8080 -m -w 1\n\
+        -A -t 192.168.1.21:30080 -s rr\n\
+        -a -t 192.168.1.21:30080 -r 10.244.1.7:8080 -m -w 1\n\
+        -A -t 192.168.1.100:30080 -s rr\n\
+        -a -t 192.168.1.100:30080 -r 10.244.1.7:8080 -m -w 1\n\
+        -a -t 192.168.1.100:30080 -r 10.244.2.9:8080 -m -w 1\n\
+        -A -t 192.168.1.21:31080 -s rr\n\
+        -A -u 192.168.1.21:30080 -s rr\n\
+        -a -u 192.168.1.21:30080 -r 10.244.1.7:8080 -m -w 1\n\
+        -A -t 192.168.1.21:30500 -s wlc\n\
+        -a -t 192.168.1.21:30500 -r 10.0.0.9:80 -m -w 1\n\
+        -A -t 192.168.1.100:80 -s wlc\n\
+        -a -t 192.168.1.100:80 -r 10.0.0.5:80 -g -w 1\n\
+        -A -t 10.1.2.3:31080 -s rr\n\
+        -a -t 10.1.2.3:31080 -r 10.244.1.7:8080 -m -w 1\n";
+    let out = run("ipvsadm", &["-R"], rules);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let services_before = ipvs_list();
+    let dir = backup_dir("ipvs-node-ports");
+    let d = dir.to_str().unwrap();
+
+    let plan = ok(kipvs(
+        &["cleanup", "ipvs-mode", "-n", "--backup-dir", d],
+        "",
+    ));
+    // In the kernel's hash order: sorted to compare.
+    let mut gone: Vec<&str> = plan
+        .lines()
+        .filter(|l| l.starts_with("-ipvs service "))
+        .collect();
+    gone.sort();
+    assert_eq!(
+        gone,
+        [
+            "-ipvs service TCP 10.96.120.7:80 (2 real servers; address on kube-ipvs0)",
+            "-ipvs service TCP 192.168.1.100:30080 (2 real servers; node port with the real servers of TCP 10.96.120.7:80)",
+            "-ipvs service TCP 192.168.1.21:30080 (1 real servers; node port with the real servers of TCP 10.96.120.7:80)",
+            "-ipvs service TCP 192.168.1.21:31080 (0 real servers; node port in kube-proxy's rules)",
+        ],
+        "{plan}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(kipvs(&["--json", "cleanup", "ipvs-mode", "-n"], ""))).unwrap();
+    let mut kept: Vec<&str> = v["kernel"]["services_kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "TCP 10.1.2.3:31080",
+            "TCP 192.168.1.100:80",
+            "TCP 192.168.1.21:30500",
+            "UDP 192.168.1.21:30080",
+        ]
+    );
+    let doomed = |key: &str| {
+        v["kernel"]["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap_or_else(|| panic!("{key} not in {v}"))
+            .clone()
+    };
+    let twin = doomed("TCP 192.168.1.21:30080");
+    assert_eq!(twin["evidence"], "same-real-servers");
+    assert_eq!(twin["like"], "TCP 10.96.120.7:80");
+    assert_eq!(
+        doomed("TCP 192.168.1.21:31080")["evidence"],
+        "node-port-rule"
+    );
+    assert!(doomed("TCP 10.96.120.7:80").get("like").is_none());
+
+    let out = ok(kipvs(&["cleanup", "ipvs-mode", "--backup-dir", d], ""));
+    let services = ipvs_list();
+    for kept in [
+        "10.1.2.3:31080",
+        "192.168.1.100:80",
+        "192.168.1.21:30500",
+        "UDP  192.168.1.21:30080",
+    ] {
+        assert!(services.contains(kept), "{kept} gone:\n{services}");
+    }
+    for gone in [
+        "10.96.120.7:80",
+        "TCP  192.168.1.21:30080",
+        "192.168.1.100:30080",
+        "192.168.1.21:31080",
+    ] {
+        assert!(!services.contains(gone), "{gone} left:\n{services}");
+    }
+    assert_same(
+        "iptables",
+        &normalized(&fixture("iptables-mode.v4.after-ipvs-mode")),
+        &normalized(&saved(Kind::Legacy, false)),
+    );
+    // The kernel backup puts the services back.
+    let printed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("backup: "))
+        .collect();
+    for file in printed {
+        ok(kipvs(&["cleanup", "restore", file], ""));
+    }
+    let sorted = |s: String| {
+        let mut l: Vec<String> = s.lines().map(str::to_owned).collect();
+        l.sort();
+        l
+    };
+    assert_eq!(sorted(ipvs_list()), sorted(services_before));
     let _ = std::fs::remove_dir_all(&dir);
 }
