@@ -112,11 +112,16 @@ pub fn main(global: &Global, args: Vec<OsString>) -> i32 {
     let result = session.run_args(args);
     let to_file = session.to_file.take();
     let written = match to_file {
-        Some(path) => std::fs::write(&path, session.out.as_bytes()).map_err(|e| {
-            let reason = e.to_string();
-            let reason = reason.split(" (os error").next().unwrap_or(&reason);
-            Fail::Other(format!("Cannot open {path} for writing: {reason}"))
-        }),
+        // ipset reports a file it cannot open, not a failed write.
+        Some(path) => std::fs::File::create(&path)
+            .map(|mut f| {
+                let _ = f.write_all(session.out.as_bytes());
+            })
+            .map_err(|e| {
+                let reason = e.to_string();
+                let reason = reason.split(" (os error").next().unwrap_or(&reason);
+                Fail::Other(format!("Cannot open {path} for writing: {reason}"))
+            }),
         None => {
             session.flush_out();
             Ok(())

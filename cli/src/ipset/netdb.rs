@@ -252,16 +252,42 @@ pub(crate) fn resolve_elem(
         });
     }
     let dims = t.dims();
+    check_separators(t, text)?;
     let parts = split_parts(text, dims.len());
     let mut out = Vec::with_capacity(parts.len());
-    for (dim, part) in dims.iter().zip(&parts) {
+    for (i, (dim, part)) in dims.iter().zip(&parts).enumerate() {
+        if *dim == Dim::Iface {
+            let name = part.strip_prefix("physdev:").unwrap_or(part);
+            if name.len() > 15 {
+                return Err(format!(
+                    "Syntax error: interface name '{name}' is longer than 15 characters"
+                ));
+            }
+        }
         if !matches!(dim, Dim::Ip | Dim::Net) {
             out.push((*part).to_owned());
             continue;
         }
+        // ipset_parse_single_ip: no range, no network but the host one.
+        let plain = matches!(
+            (t, i),
+            (SetType::HashIpPortIp, 2) | (SetType::BitmapIpMac, 0)
+        );
+        let host = if family == Family::Inet6 {
+            "/128"
+        } else {
+            "/32"
+        };
+        if plain && (split_range(part).is_some() || (part.contains('/') && !part.ends_with(host))) {
+            return Err(format!(
+                "Syntax error: plain IP address must be supplied: {part}"
+            ));
+        }
+        let range = split_range(part)
+            .filter(|(a, b)| family == Family::Inet && !a.is_empty() && !b.is_empty());
         let rewritten = if let Some((a, cidr)) = part.split_once('/') {
             format!("{}/{cidr}", piece(family, a, quiet)?)
-        } else if let Some((a, b)) = split_range(part).filter(|_| family == Family::Inet) {
+        } else if let Some((a, b)) = range {
             format!("{}-{}", piece(family, a, quiet)?, piece(family, b, quiet)?)
         } else {
             piece(family, part, quiet)?
@@ -269,6 +295,42 @@ pub(crate) fn resolve_elem(
         out.push(rewritten);
     }
     Ok(out.join(","))
+}
+
+/// `elem_separator`: the first `,` outside brackets that has something
+/// on both sides.
+fn elem_separator(s: &str) -> Option<usize> {
+    let i = split_parts(s, 2).first().map(|p| p.len())?;
+    (i > 0 && i + 1 < s.len()).then_some(i)
+}
+
+/// `ipset_parse_elem`'s count of the element's parts against the type's.
+fn check_separators(t: SetType, text: &str) -> Result<(), String> {
+    let dims = t.dims().len();
+    // bitmap:ip,mac learns the MAC from the first packet.
+    let optional = t == SetType::BitmapIpMac;
+    let a = elem_separator(text).map(|i| &text[i + 1..]);
+    let fail = |m: String| Err(format!("Syntax error: {m}"));
+    match (dims, a) {
+        (1, Some(_)) => {
+            return fail(format!(
+                "Elem separator in {text}, but settype {t} supports none."
+            ))
+        }
+        (2.., None) if !optional => return fail(format!("Second element is missing from {text}.")),
+        _ => {}
+    }
+    let b = a.and_then(|a| elem_separator(a).map(|i| &a[i + 1..]));
+    match (dims, b) {
+        (3, None) if a.is_some() => fail(format!("Third element is missing from {text}.")),
+        (2, Some(_)) => fail(format!(
+            "Two elem separators in {text}, but settype {t} supports one."
+        )),
+        (_, Some(b)) if elem_separator(b).is_some() => fail(format!(
+            "Three elem separators in {text}, but settype {t} supports two."
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A bitmap:port element or range, `[tcp:|udp:]PORT[-PORT]` with port
