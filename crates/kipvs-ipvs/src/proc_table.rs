@@ -321,6 +321,78 @@ FWM  00000007 rr
         assert!(parse(text).unwrap().services.is_empty());
     }
 
+    /// The live kernel's text, written by the real ipvsadm: the format
+    /// above is the one Linux prints.
+    #[test]
+    fn reads_the_kernels_table() {
+        if !kipvs_testutil::private_netns()
+            || !kipvs_testutil::require_ipvs()
+            || !kipvs_testutil::require_tool("ipvsadm")
+        {
+            return;
+        }
+        kipvs_testutil::sh("ip link set lo up");
+        let rules = "\
+-A -t 10.0.0.1:80 -s rr
+-a -t 10.0.0.1:80 -r 192.168.1.2:8080 -m -w 1
+-a -t 10.0.0.1:80 -r 192.168.1.1:8080 -g -w 3
+-A -u [2001:db8::1]:53 -s wlc -p 360 -o
+-a -u [2001:db8::1]:53 -r [2001:db8::2]:53 -m -w 2
+-A -t 10.0.0.9:80 -s rr
+-a -t 10.0.0.9:80 -r 192.168.1.7:80 -i -w 1
+-A -f 7 -s rr
+-a -f 7 -r 192.168.1.4:0 -g -w 1
+-A -f 7 -6 -s rr
+-A -f 8 -6 -s rr
+-a -f 8 -6 -r [2001:db8::8]:0 -g -w 5
+";
+        let out = kipvs_testutil::run("ipvsadm", &["-R"], rules);
+        assert_eq!(out.code, 0, "ipvsadm -R: {}", out.stderr);
+        let mut t = ProcTable::read().unwrap();
+        let d = t.take(&tcp("10.0.0.1", 80)).unwrap();
+        let got: Vec<_> = d
+            .iter()
+            .map(|d| (d.addr, d.port, d.forward, d.weight))
+            .collect();
+        // Newest first, as the kernel links them (and as a netlink dump
+        // lists them); direct routing takes the service's port.
+        assert_eq!(
+            got,
+            [
+                (
+                    "192.168.1.1".parse().unwrap(),
+                    80,
+                    ForwardMethod::DirectRoute,
+                    3
+                ),
+                ("192.168.1.2".parse().unwrap(), 8080, ForwardMethod::Masq, 1),
+            ]
+        );
+        let udp6 = ServiceKey::Addr {
+            protocol: Protocol::Udp,
+            addr: "2001:db8::1".parse().unwrap(),
+            port: 53,
+        };
+        let d = t.take(&udp6).unwrap();
+        assert_eq!(
+            (d[0].addr, d[0].weight),
+            ("2001:db8::2".parse().unwrap(), 2)
+        );
+        let mark8 = ServiceKey::Fwmark {
+            mark: 8,
+            ipv6: true,
+        };
+        assert_eq!(t.take(&mark8).unwrap()[0].weight, 5);
+        assert_eq!(t.take(&tcp("10.0.0.9", 80)), None);
+        assert_eq!(
+            t.take(&ServiceKey::Fwmark {
+                mark: 7,
+                ipv6: false
+            }),
+            None
+        );
+    }
+
     #[test]
     fn rejects_what_is_not_the_table() {
         assert!(parse("").is_err());
