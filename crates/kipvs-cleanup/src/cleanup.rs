@@ -358,8 +358,10 @@ impl Cleanup {
                 report.kernel = Some(k);
             }
         }
+        let metrics = live::METRICS_ADDR.parse().expect("a socket address");
         report.observed = Observed {
             processes: live::processes(&self.netns)?,
+            answered: live::ask(&self.netns, metrics)?,
             state,
         };
         if report.is_empty() {

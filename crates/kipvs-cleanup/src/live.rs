@@ -12,9 +12,12 @@
 //!   file, else kube-proxy's default (iptables). The clean-up of its mode
 //!   is refused; a kube-proxy whose mode cannot be told refuses every
 //!   clean-up. A `kube-proxy --cleanup` run is a one-shot, not a proxy.
-//! - without such a process (none runs, or this process cannot see it: a
-//!   container without the host's PID namespace, kube-proxy built into k3s),
-//!   the state: cleaning one mode is refused when that mode is the only one
+//! - kube-proxy's own answer: its metrics server tells its mode at
+//!   `GET /proxyMode` ([`METRICS_ADDR`], reached from the clean-up's network
+//!   namespace), which also finds a kube-proxy this process cannot see.
+//! - without either (none runs, or this process cannot see it: a container
+//!   without the host's PID namespace, kube-proxy built into k3s, metrics
+//!   served elsewhere), the state: cleaning one mode is refused when that mode is the only one
 //!   with any state on the node. The user says the node moved on to
 //!   another mode, yet no other mode has left a trace: the mode being
 //!   cleaned is most likely the one running. `all` is exempt: it says no
@@ -24,9 +27,12 @@
 
 use std::{
     collections::BTreeMap,
-    fmt, fs, io,
+    fmt, fs,
+    io::{self, Read, Write},
+    net::{SocketAddr, TcpStream},
     os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use kipvs_netlink::NetNs;
@@ -88,9 +94,21 @@ pub struct ProxyProcess {
 pub struct Observed {
     /// kube-proxy processes in the clean-up's network namespace.
     pub processes: Vec<ProxyProcess>,
+    /// The mode kube-proxy's metrics server reported, and where.
+    pub answered: Option<Answer>,
     /// For each mode with state on the node, what that state is (one
     /// phrase per kind: `IPVS-mode chains in iptables-nft`, `kube-ipvs0`).
     pub state: BTreeMap<ProxyMode, Vec<String>>,
+}
+
+/// kube-proxy's answer to `GET /proxyMode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Answer {
+    /// Where it answered (`127.0.0.1:10249`).
+    pub addr: String,
+    /// The mode it runs.
+    pub mode: ProxyMode,
 }
 
 /// Why a clean-up is refused.
@@ -102,6 +120,11 @@ pub enum Live {
     Process {
         /// The process.
         process: ProxyProcess,
+    },
+    /// kube-proxy's metrics server says it runs this mode.
+    Answer {
+        /// The answer.
+        answer: Answer,
     },
     /// Without a kube-proxy process to ask, the state says this mode is
     /// the one in use: no other mode has any.
@@ -118,6 +141,7 @@ impl Live {
     pub fn mode(&self) -> Option<ProxyMode> {
         match self {
             Live::Process { process } => process.mode,
+            Live::Answer { answer } => Some(answer.mode),
             Live::State { mode, .. } => Some(*mode),
         }
     }
@@ -138,6 +162,11 @@ impl fmt::Display for Live {
                     p.pid, p.how
                 ),
             },
+            Live::Answer { answer } => write!(
+                f,
+                "kube-proxy is running in {} mode (it says so at http://{}/proxyMode)",
+                answer.mode, answer.addr
+            ),
             Live::State { mode, seen } => write!(
                 f,
                 "{mode} mode looks live: it is the only kube-proxy mode with state here ({}) \
@@ -167,7 +196,7 @@ impl fmt::Display for Refusal {
                 "cleaning it would break Services if kube-proxy still runs in it; if kube-proxy \
                  no longer runs on this node, clean with `all`, or pass --force"
             ),
-            (Live::Process { .. }, Some(m)) if self.target == Target::All => {
+            (Live::Process { .. } | Live::Answer { .. }, Some(m)) if self.target == Target::All => {
                 let others: Vec<&str> = [
                     (ProxyMode::Iptables, "iptables-mode"),
                     (ProxyMode::Ipvs, "ipvs-mode"),
@@ -184,11 +213,11 @@ impl fmt::Display for Refusal {
                     others[0], others[1]
                 )
             }
-            (Live::Process { .. }, Some(m)) => write!(
+            (Live::Process { .. } | Live::Answer { .. }, Some(m)) => write!(
                 f,
                 "cleaning {m} mode's state would break Services; pass --force to do it anyway"
             ),
-            (Live::Process { .. }, None) => write!(
+            (_, None) => write!(
                 f,
                 "cleaning what may be its state would break Services; pass --force to do it anyway"
             ),
@@ -201,19 +230,26 @@ impl fmt::Display for Refusal {
 pub fn guard(target: Target, seen: &Observed) -> Option<Refusal> {
     let refuse = |live| Some(Refusal { target, live });
     let has_state = |m: ProxyMode| seen.state.get(&m).is_some_and(|s| !s.is_empty());
-    if !seen.processes.is_empty() {
-        // A kube-proxy that can be asked is the authority: the state says
-        // nothing more.
-        for p in &seen.processes {
-            let touched = match p.mode {
+    // A kube-proxy that can be asked is the authority: the state says
+    // nothing more.
+    let asked: Vec<Live> = seen
+        .processes
+        .iter()
+        .map(|p| Live::Process { process: p.clone() })
+        .chain(
+            seen.answered
+                .iter()
+                .map(|a| Live::Answer { answer: a.clone() }),
+        )
+        .collect();
+    if !asked.is_empty() {
+        return asked
+            .into_iter()
+            .find(|live| match live.mode() {
                 Some(m) => target.cleans(m) && has_state(m),
                 None => true,
-            };
-            if touched {
-                return refuse(Live::Process { process: p.clone() });
-            }
-        }
-        return None;
+            })
+            .and_then(refuse);
     }
     if target == Target::All {
         return None;
@@ -285,6 +321,52 @@ pub fn processes(netns: &NetNs) -> Result<Vec<ProxyProcess>> {
     }
     found.sort_by_key(|p| p.pid);
     Ok(found)
+}
+
+/// Where kube-proxy serves its metrics, and `/proxyMode`, by default
+/// (`metricsBindAddress`; kube-proxy binds `0.0.0.0:10249` in many
+/// installations, which answers there too).
+pub const METRICS_ADDR: &str = "127.0.0.1:10249";
+
+/// Asks a kube-proxy metrics server at `addr`, from `netns`, which mode it
+/// runs. `None` when nothing answers there, or not like kube-proxy.
+pub fn ask(netns: &NetNs, addr: SocketAddr) -> Result<Option<Answer>> {
+    let reply = netns.run(move || -> io::Result<String> {
+        // A namespace whose loopback is down refuses at once; a filtered
+        // port must not hold the clean-up long.
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+        // One write: a server may answer (and close) on the first segment.
+        let request =
+            format!("GET /proxyMode HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: kipvs\r\n\r\n");
+        stream.write_all(request.as_bytes())?;
+        let mut reply = Vec::new();
+        stream.take(4096).read_to_end(&mut reply)?;
+        Ok(String::from_utf8_lossy(&reply).into_owned())
+    })?;
+    Ok(reply
+        .ok()
+        .and_then(|r| proxy_mode_reply(&r))
+        .map(|mode| Answer {
+            addr: addr.to_string(),
+            mode,
+        }))
+}
+
+/// The mode in kube-proxy's reply to `GET /proxyMode`: status 200 and a
+/// body that is exactly a mode's name.
+pub fn proxy_mode_reply(reply: &str) -> Option<ProxyMode> {
+    let (head, body) = reply.split_once("\r\n\r\n")?;
+    let status = head.lines().next()?;
+    let mut words = status.split_whitespace();
+    let (Some(version), Some("200")) = (words.next(), words.next()) else {
+        return None;
+    };
+    if !version.starts_with("HTTP/1.") || body.trim().is_empty() {
+        return None;
+    }
+    ProxyMode::from_name(body.trim())
 }
 
 /// True for a kube-proxy that proxies: named `kube-proxy` (its command,
@@ -461,8 +543,54 @@ mod tests {
         assert!(!is_kube_proxy("bash", &args("bash -c kube-proxy")));
     }
 
+    #[test]
+    fn reads_kube_proxy_s_answer() {
+        let ok = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n\r\nipvs";
+        assert_eq!(proxy_mode_reply(ok), Some(ProxyMode::Ipvs));
+        for not in [
+            "HTTP/1.0 404 Not Found\r\n\r\nipvs",
+            "HTTP/1.1 200 OK\r\n\r\n",
+            "HTTP/1.1 200 OK\r\n\r\n<html>ipvs</html>",
+            "SSH-2.0-OpenSSH_9.2\r\n",
+            "",
+        ] {
+            assert_eq!(proxy_mode_reply(not), None, "{not:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_answers_in_an_empty_namespace() {
+        if !kipvs_testutil::private_netns() {
+            return;
+        }
+        let addr = METRICS_ADDR.parse().unwrap();
+        assert_eq!(ask(&NetNs::Current, addr).unwrap(), None);
+    }
+
+    #[test]
+    fn kube_proxy_s_answer_is_an_authority() {
+        use ProxyMode::*;
+        let mut seen = observed(&[], &[Ipvs]);
+        seen.answered = Some(Answer {
+            addr: METRICS_ADDR.into(),
+            mode: Iptables,
+        });
+        // IPVS mode is the only one with state, but kube-proxy says it
+        // runs iptables mode (and has not written any yet).
+        assert_eq!(guard(Target::IpvsMode, &seen), None);
+        seen.answered.as_mut().unwrap().mode = Ipvs;
+        let r = guard(Target::IpvsMode, &seen).unwrap();
+        assert_eq!(
+            r.to_string(),
+            "kube-proxy is running in ipvs mode (it says so at \
+             http://127.0.0.1:10249/proxyMode); cleaning ipvs mode's state would break \
+             Services; pass --force to do it anyway"
+        );
+    }
+
     fn observed(procs: &[Option<ProxyMode>], state: &[ProxyMode]) -> Observed {
         Observed {
+            answered: None,
             processes: procs
                 .iter()
                 .enumerate()
