@@ -2,7 +2,7 @@
 //! against the kernel with ipset 7.17's checks in ipset's order.
 
 use kipvs::ipset::{
-    describe, wire::IpsetCmd, CreateOptions, Entry, Family, Op, Position, SetName, SetType,
+    describe, wire::IpsetCmd, CreateOptions, Dim, Entry, Family, Op, Position, SetName, SetType,
 };
 use kipvs::Error;
 
@@ -74,9 +74,6 @@ pub(crate) fn parse_entry(
 ) -> Result<(SetType, Entry), Fail> {
     let quiet = session.opts.quiet;
     let kind = session.handle()?.kind(set)?;
-    if let Some(f) = not_allowed(cmd, kind.set_type, kind.family, elem) {
-        return Err(f);
-    }
     let text = netdb::resolve_elem(kind.set_type, kind.family, elem, quiet).map_err(Fail::Other)?;
     let mut entry =
         Entry::parse(kind.set_type, kind.family, &text).map_err(|e| entry_error(e, cmd))?;
@@ -86,13 +83,18 @@ pub(crate) fn parse_entry(
         Cmd::Del => Op::Del,
         _ => Op::Test,
     };
-    if op == Op::Add {
-        check_values(&words)?;
-    }
+    let scanned;
+    let words = if op == Op::Add {
+        scanned = check_values(&words)?;
+        scanned.iter().map(String::as_str).collect()
+    } else {
+        words
+    };
     let used = entry.parse_options_checked(kind.set_type, op, &words)?;
     if let Some(extra) = words.get(used) {
         return Err(Fail::Param(format!("Unknown argument: `{extra}'")));
     }
+    netdb::check_allowed(cmd, kind.set_type, kind.family, elem)?;
     Ok((kind.set_type, entry))
 }
 
@@ -120,38 +122,57 @@ pub(crate) fn check(line: &Line) -> Result<(), Fail> {
     }
 }
 
-/// A host network (`/32`, `/128`) where ipset wants a plain address
-/// passes its parser and trips `check_allowed` (for hash:ip,port,ip, on
-/// an option it cannot name).
-fn not_allowed(cmd: Cmd, t: SetType, family: Family, elem: &str) -> Option<Fail> {
-    let host = if family == Family::Inet6 {
-        "/128"
-    } else {
-        "/32"
+/// `%lx` of `sscanf`: blanks, a sign, an optional `0x`, hex digits (at
+/// least one); the value (wrapping, saturating on overflow as `strtoul`)
+/// and the rest.
+fn scan_hex(s: &str) -> Option<(u64, &str)> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
     };
-    let parts: Vec<&str> = elem.split(',').collect();
-    match t {
-        SetType::HashIpPortIp if parts.get(2).is_some_and(|p| p.ends_with(host)) => Some(Fail::Plain(
-            "There are not allowed options (28) but can't resolve them. It's a bug, please report the problem.".into(),
-        )),
-        SetType::BitmapIpMac if parts[0].ends_with(host) => Some(Fail::Plain(format!(
-            "IP/CIDR range is not allowed in command {} with set type {t} and family inet",
-            cmd.name()
-        ))),
-        _ => None,
+    let t = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) if h.starts_with(|c: char| c.is_ascii_hexdigit()) => h,
+        _ => t,
+    };
+    let end = t.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(t.len());
+    if end == 0 {
+        return None;
     }
+    let v = u64::from_str_radix(&t[..end], 16).unwrap_or(u64::MAX);
+    Some((if negative { v.wrapping_neg() } else { v }, &t[end..]))
 }
 
-/// The bounds ipset's own parsers put on element option values, which
-/// the library reads wider (`ipset_parse_timeout`, `ipset_parse_uint64`,
-/// `ipset_parse_uint16`, `ipset_parse_comment`), up to the first word that
-/// is no option.
-fn check_values(words: &[&str]) -> Result<(), Fail> {
+/// `ipset_parse_skbmark`: `sscanf("0x%lx/0x%lx")`, else `"0x%lx"` with
+/// the full mask; trailing text is ignored.
+fn scan_skbmark(s: &str) -> Option<(u32, u32)> {
+    let (mark, rest) = scan_hex(s.strip_prefix("0x")?)?;
+    let mask = rest
+        .strip_prefix("/0x")
+        .and_then(scan_hex)
+        .map_or(u32::MAX, |(m, _)| m as u32);
+    Some((mark as u32, mask))
+}
+
+/// `ipset_parse_skbprio`: `sscanf("%x:%x")`, each part cut to 16 bits.
+fn scan_skbprio(s: &str) -> Option<(u16, u16)> {
+    let (major, rest) = scan_hex(s)?;
+    let (minor, _) = scan_hex(rest.strip_prefix(':')?)?;
+    Some(((major as u32) as u16, (minor as u32) as u16))
+}
+
+/// The element option words of an add as ipset's own parsers read them,
+/// up to the first word that is no option: values in the bounds ipset
+/// puts on them (`ipset_parse_timeout`, `ipset_parse_uint64`, ...),
+/// skbmark and skbprio rewritten in the form the library reads.
+fn check_values(words: &[&str]) -> Result<Vec<String>, Fail> {
     let bound = |v: &str, max: u64| {
         create::number(v, 0, max)
             .map(|_| ())
             .map_err(|r| Fail::Other(format!("Syntax error: {r}")))
     };
+    let mut out: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
     let mut i = 0;
     while i < words.len() {
         let value = words.get(i + 1).copied();
@@ -168,7 +189,23 @@ fn check_values(words: &[&str]) -> Result<(), Fail> {
                     "Syntax error: \" character is not permitted in comments".into(),
                 ))
             }
-            ("comment" | "skbmark" | "skbprio" | "before" | "after", Some(_)) => {}
+            ("skbmark", Some(v)) => {
+                let (mark, mask) = scan_skbmark(v).ok_or_else(|| {
+                    Fail::Other(
+                        "Syntax error: Invalid skbmark format, it should be:  MARK/MASK or MARK (see manpage)".into(),
+                    )
+                })?;
+                out[i + 1] = format!("{mark:#x}/{mask:#x}");
+            }
+            ("skbprio", Some(v)) => {
+                let (major, minor) = scan_skbprio(v).ok_or_else(|| {
+                    Fail::Other(
+                        "Syntax error: Invalid skbprio format, it should be:MAJOR:MINOR (see manpage)".into(),
+                    )
+                })?;
+                out[i + 1] = format!("{major:x}:{minor:x}");
+            }
+            ("comment" | "before" | "after", Some(_)) => {}
             // ipset misses an option's value before it sees a repeat.
             (
                 "timeout" | "packets" | "bytes" | "comment" | "skbmark" | "skbprio" | "skbqueue",
@@ -183,13 +220,27 @@ fn check_values(words: &[&str]) -> Result<(), Fail> {
         }
         i += 2;
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The element of a test as ipset echoes it; a list:set position always
 /// reads "after" there (ipset looks for the before flag where it is not).
 fn test_elem(t: SetType, entry: &Entry) -> String {
-    let elem = print::elem(t, entry);
+    let mut elem = print::elem(t, entry);
+    // ipset prints the range of the first address only.
+    let dims = t.dims();
+    let addrs: Vec<usize> = (0..dims.len())
+        .filter(|&i| matches!(dims[i], Dim::Ip | Dim::Net))
+        .collect();
+    if let [_, second] = addrs[..] {
+        let mut parts: Vec<String> = elem.splitn(dims.len(), ',').map(String::from).collect();
+        if let Some(p) = parts.get_mut(second) {
+            if let Some(i) = p.find('-') {
+                p.truncate(i);
+            }
+        }
+        elem = parts.join(",");
+    }
     match &entry.position {
         Some(Position::Before(n) | Position::After(n)) if t == SetType::ListSet => {
             format!("{elem} after {n}")

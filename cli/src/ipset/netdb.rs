@@ -283,6 +283,12 @@ pub(crate) fn resolve_elem(
                 "Syntax error: plain IP address must be supplied: {part}"
             ));
         }
+        // A host network where ipset wants one address parses (and is
+        // refused later by check_allowed); the library takes the address.
+        let part = match part.strip_suffix(host) {
+            Some(addr) if plain || (family == Family::Inet6 && *dim == Dim::Ip) => addr,
+            _ => part,
+        };
         let range = split_range(part)
             .filter(|(a, b)| family == Family::Inet && !a.is_empty() && !b.is_empty());
         let rewritten = if let Some((a, cidr)) = part.split_once('/') {
@@ -331,6 +337,121 @@ fn check_separators(t: SetType, text: &str) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The ranges and networks an element gives, as ipset's data flags
+/// (`enum ipset_opt` values), in the order `check_allowed` walks them.
+const IPSET_OPT_IP_TO: u8 = 5;
+const IPSET_OPT_CIDR: u8 = 6;
+const IPSET_OPT_PORT_TO: u8 = 9;
+const IPSET_OPT_CIDR2: u8 = 28;
+const IPSET_OPT_IP2_TO: u8 = 29;
+
+/// What each type's newest revision allows in add/del and in test (the
+/// `.full` flags of `lib/ipset_*.c`) among the flags above.
+fn allowed(t: SetType, test: bool) -> &'static [u8] {
+    const IP_RANGE: &[u8] = &[IPSET_OPT_IP_TO];
+    match (t, test) {
+        (SetType::HashIp | SetType::HashIpMark, _) | (SetType::BitmapIp, false) => IP_RANGE,
+        (SetType::HashIpPort | SetType::HashIpPortIp, false) => {
+            &[IPSET_OPT_IP_TO, IPSET_OPT_PORT_TO]
+        }
+        (SetType::HashIpPortNet, false) => &[
+            IPSET_OPT_IP_TO,
+            IPSET_OPT_PORT_TO,
+            IPSET_OPT_CIDR2,
+            IPSET_OPT_IP2_TO,
+        ],
+        (SetType::HashIpPortNet, true) => &[IPSET_OPT_CIDR2],
+        (SetType::HashNet | SetType::HashNetIface, false) => &[IPSET_OPT_CIDR, IPSET_OPT_IP_TO],
+        (SetType::HashNet | SetType::HashNetIface, true) => &[IPSET_OPT_CIDR],
+        (SetType::HashNetNet, false) => &[
+            IPSET_OPT_CIDR,
+            IPSET_OPT_IP_TO,
+            IPSET_OPT_CIDR2,
+            IPSET_OPT_IP2_TO,
+        ],
+        (SetType::HashNetNet, true) => &[IPSET_OPT_CIDR, IPSET_OPT_CIDR2],
+        (SetType::HashNetPort, false) => &[IPSET_OPT_CIDR, IPSET_OPT_IP_TO, IPSET_OPT_PORT_TO],
+        (SetType::HashNetPort, true) => &[IPSET_OPT_CIDR],
+        (SetType::HashNetPortNet, false) => &[
+            IPSET_OPT_CIDR,
+            IPSET_OPT_IP_TO,
+            IPSET_OPT_PORT_TO,
+            IPSET_OPT_CIDR2,
+            IPSET_OPT_IP2_TO,
+        ],
+        (SetType::HashNetPortNet, true) => &[IPSET_OPT_CIDR, IPSET_OPT_CIDR2],
+        (SetType::BitmapPort, false) => &[IPSET_OPT_PORT_TO],
+        _ => &[],
+    }
+}
+
+/// `check_allowed` of `lib/ipset.c` for an element: a network or range
+/// where the type and command take none is refused, in ipset's words.
+pub(crate) fn check_allowed(
+    cmd: super::args::Cmd,
+    t: SetType,
+    family: Family,
+    elem: &str,
+) -> Result<(), super::Fail> {
+    let dims = t.dims();
+    let mut given = Vec::new();
+    let mut first_addr = true;
+    for (dim, part) in dims.iter().zip(split_parts(elem, dims.len())) {
+        match dim {
+            Dim::Ip | Dim::Net => {
+                let range = family != Family::Inet6
+                    && split_range(part).is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+                let (cidr, to) = if first_addr {
+                    (IPSET_OPT_CIDR, IPSET_OPT_IP_TO)
+                } else {
+                    (IPSET_OPT_CIDR2, IPSET_OPT_IP2_TO)
+                };
+                // IPSET_OPT_IP2_TO is no ADT flag: ipset never checks it.
+                if part.contains('/') {
+                    given.push(cidr);
+                } else if range && first_addr {
+                    given.push(to);
+                }
+                first_addr = false;
+            }
+            Dim::Port if split_range(part.rsplit(':').next().unwrap_or(part)).is_some() => {
+                given.push(IPSET_OPT_PORT_TO)
+            }
+            _ => {}
+        }
+    }
+    let mut ok = allowed(t, cmd == super::args::Cmd::Test).to_vec();
+    if ok.contains(&IPSET_OPT_IP_TO) {
+        ok.push(IPSET_OPT_CIDR);
+    }
+    given.sort_unstable();
+    let Some(&bad) = given.iter().find(|f| !ok.contains(f)) else {
+        return Ok(());
+    };
+    let what = match bad {
+        IPSET_OPT_CIDR => "IP/CIDR range",
+        IPSET_OPT_IP_TO => "FROM-TO IP range",
+        IPSET_OPT_PORT_TO => "FROM-TO port range",
+        n => {
+            return Err(super::Fail::Plain(format!(
+                "There are not allowed options ({n}) but can't resolve them. It's a bug, please report the problem."
+            )))
+        }
+    };
+    // The session's family: set by an address parser, else none.
+    let family = if !dims.iter().any(|d| matches!(d, Dim::Ip | Dim::Net)) {
+        "unspec"
+    } else if family == Family::Inet6 {
+        "inet6"
+    } else {
+        "inet"
+    };
+    Err(super::Fail::Plain(format!(
+        "{what} is not allowed in command {} with set type {t} and family {family}",
+        cmd.name()
+    )))
 }
 
 /// A bitmap:port element or range, `[tcp:|udp:]PORT[-PORT]` with port
