@@ -1024,8 +1024,16 @@ fn a_running_kube_proxy_guards_its_mode() {
     );
     assert!(ok(out).contains("-:KUBE-IPVS-FILTER - [0:0]"));
 
-    // The old mode's leftovers are what the guard lets through.
-    ok(kipvs(&["cleanup", "iptables-mode", "--backup-dir", d], ""));
+    // The old mode's leftovers are what the guard lets through, and the
+    // plan says whose state stays.
+    let out = ok(kipvs(&["cleanup", "iptables-mode", "--backup-dir", d], ""));
+    assert!(
+        out.contains(&format!(
+            "\nkube-proxy is running in ipvs mode (pid {}, --proxy-mode=ipvs): its state stays\n",
+            proxy.pid()
+        )),
+        "{out}"
+    );
     assert_same(
         "after",
         &normalized(&fixture("mid-switch.v4.after-iptables-mode")),

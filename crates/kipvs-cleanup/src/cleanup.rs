@@ -122,9 +122,28 @@ impl Report {
         out
     }
 
-    /// One line per backend: how many rules and chains go.
+    /// One line per backend: how many rules and chains go; first, the
+    /// running kube-proxy whose mode the plan leaves alone, if any.
     pub fn summary(&self) -> Vec<String> {
         let mut lines = Vec::new();
+        let asked = self
+            .observed
+            .processes
+            .iter()
+            .map(|p| (p.mode, format!("pid {}, {}", p.pid, p.how)))
+            .chain(self.observed.answered.iter().map(|a| {
+                (
+                    Some(a.mode),
+                    format!("it says so at http://{}/proxyMode", a.addr),
+                )
+            }));
+        for (mode, how) in asked {
+            if let Some(m) = mode.filter(|m| !self.target.cleans(*m)) {
+                lines.push(format!(
+                    "kube-proxy is running in {m} mode ({how}): its state stays"
+                ));
+            }
+        }
         for bp in &self.iptables {
             for tp in &bp.plan.tables {
                 lines.push(format!(

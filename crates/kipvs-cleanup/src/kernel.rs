@@ -1,12 +1,15 @@
 //! IPVS mode's kernel objects: the IPVS services kube-proxy made, the
 //! `kube-ipvs0` dummy link holding their addresses, and its ipsets.
 //!
-//! kube-proxy made a service when its address is bound on `kube-ipvs0`
-//! (ClusterIPs, external and load-balancer IPs; `KUBE-IPVS-IPS` lists them
-//! too), or when it listens on a node address at a port of its node-port
-//! sets (`KUBE-NODE-PORT-TCP`/`-UDP` bitmaps, `KUBE-NODE-PORT-SCTP-HASH`).
-//! Anything else, such as a keepalived VIP on a node interface, stays.
-//! kube-proxy never makes firewall-mark services.
+//! The kernel is read once into a [`KernelState`]; [`KernelPlan::new`]
+//! decides on it without I/O which services are kube-proxy's: those on
+//! addresses bound on `kube-ipvs0` (ClusterIPs, external and load-balancer
+//! IPs; `KUBE-IPVS-IPS` lists them too), and node ports on the node's own
+//! addresses, known from the node-port sets, from kube-proxy's iptables
+//! rules, or from the real servers they share with a ClusterIP (the rule in
+//! full is on [`KernelPlan::new`]). Anything else, such as a keepalived VIP
+//! on a node interface, stays. kube-proxy never makes firewall-mark
+//! services.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
