@@ -174,6 +174,18 @@ def main():
         "--stop-daemon backup\n-L -n --stats --exact\n-l -c --rate --thresholds --persistent-conn --sort\n"
         "-L --timeout\n-L --daemon\n-h\n-v\n-R\n-S -n\n")
 
+    # ipset restore files: what `ipset save` prints, with comments, and
+    # quoting at the edges (empty, unterminated, a quote inside a word).
+    put("ipset_restore", "save", "create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536\n"
+        "add KUBE-CLUSTER-IP 10.96.0.1,tcp:443\nadd KUBE-CLUSTER-IP 10.96.0.10,udp:53\n"
+        "create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536 comment\n"
+        "add KUBE-LOOP-BACK 10.244.1.5,tcp:8080,10.244.1.5 comment \"kube-system/dns: loop\"\n"
+        "create v6 hash:net family inet6 timeout 300 counters\nadd v6 fd00::/64 timeout 0 packets 1 bytes 2\n")
+    put("ipset_restore", "commands", "# a comment\n\n  -exist create s bitmap:port range 0-1024\n"
+        "add -exist s 80\ndel s 80\ntest s 81\nflush s\nrename s t\nswap t u\ndestroy t\nCOMMIT\n")
+    put("ipset_restore", "quotes", "add s 1.2.3.4 comment \"\"\nadd s 1.2.3.4 comment \"open\n"
+        "add s a\"b c\"d\nadd s \"x y\"\"z\"\tcomment\t\"tab\there\"\r\n")
+
 
 def rtnl_dump(kind):
     """One RTM_GET* dump of this host's namespace, as whole messages."""

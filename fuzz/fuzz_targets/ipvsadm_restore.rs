@@ -1,75 +1,45 @@
-//! The `kipvs ipvsadm` command-line parser (ipvsadm 1.31's popt table and
-//! checks, `cli/src/ipvsadm/args.rs`) on the lines of an `ipvsadm -R`
-//! restore file.
+//! `kipvs ipvsadm -R` on a restore file, up to the kernel: ipvsadm's line
+//! splitter (`config_stream_read`, `kipvs_cli::ipvsadm::restore::next_line`)
+//! and its command-line parser (ipvsadm 1.31's popt table and checks,
+//! `kipvs_cli::ipvsadm::args::parse`), called through the CLI's library
+//! target as `restore` calls them: one line at a time, lines of blanks
+//! skipped.
 //!
-//! The parser lives in the CLI binary, not a library, so this target
-//! compiles its pure files (`args.rs`, `popt.rs`, `table.rs`, `usage.rs`,
-//! `netdb.rs`) in place, with `Exit` restated below as the one item they take from
-//! `cli/src/ipvsadm/mod.rs`. If that type changes, this target stops
-//! building rather than drifting. Host and service names go through NSS
-//! as ipvsadm's do, so run it in a network namespace with no network
-//! (`unshare -n`) to keep DNS out of the loop.
+//! Host and service names go through NSS as ipvsadm's do, so run it in a
+//! network namespace with no network (`unshare -n`) to keep DNS out of the
+//! loop.
 //!
-//! Input: restore-file text; each line is split into words the way
-//! ipvsadm's `config_stream_read` does (blanks separate, the word
-//! `ipvsadm` is dropped).
+//! Input: restore-file bytes (ipvsadm reads them with fscanf; they need
+//! not be UTF-8).
 #![no_main]
 
+use kipvs_cli::ipvsadm::{args, restore};
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../cli/src/ipvsadm"]
-#[allow(dead_code, unused_imports, clippy::all)]
-mod ipvsadm {
-    pub mod args;
-    pub mod netdb;
-    pub mod popt;
-    pub mod table;
-    pub mod usage;
-
-    /// `cli/src/ipvsadm/mod.rs`'s `Exit`: how a command ends early.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct Exit {
-        pub code: i32,
-        pub stdout: String,
-        pub stderr: String,
-        pub fatal: bool,
-    }
-
-    impl Exit {
-        pub fn fatal(code: i32, msg: impl Into<String>) -> Exit {
-            Exit {
-                code,
-                stdout: String::new(),
-                stderr: msg.into() + "\n",
-                fatal: true,
-            }
-        }
-
-        pub fn stdout(text: String) -> Exit {
-            Exit {
-                code: 0,
-                stdout: text,
-                stderr: String::new(),
-                fatal: true,
-            }
-        }
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
-    // A restore file is bytes; ipvsadm reads them with fscanf.
-    let text = String::from_utf8_lossy(data);
-    for line in text.split('\n') {
-        let mut argv = vec!["ipvsadm".to_owned()];
-        argv.extend(
-            line.split([' ', '\t', '\r'])
-                .filter(|w| !w.is_empty() && *w != "ipvsadm")
-                .map(str::to_owned),
+    // `restore` hands next_line one line of standard input at a time.
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        let mut pos = 0;
+        let Some(words) = restore::next_line(line, &mut pos, "ipvsadm") else {
+            continue;
+        };
+        assert!(
+            pos <= line.len(),
+            "read past the line: {pos} > {}",
+            line.len()
         );
-        if argv.len() == 1 {
+        assert_eq!(words[0], "ipvsadm", "argv[0] is the program");
+        for w in &words[1..] {
+            // fscanf's %s: a word is a run of non-blanks, and ipvsadm drops
+            // the word `ipvsadm` wherever it stands.
+            assert!(!w.is_empty(), "an empty word in {words:?}");
+            assert!(!w.contains([' ', '\t', '\n', '\r']), "a blank inside {w:?}");
+            assert_ne!(w, "ipvsadm", "the program's name kept in {words:?}");
+        }
+        if words.len() == 1 {
             continue;
         }
-        match ipvsadm::args::parse(argv) {
+        match args::parse(words) {
             Ok(entry) => {
                 let _ = format!("{entry:?}");
             }
