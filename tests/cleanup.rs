@@ -1227,9 +1227,10 @@ fn backend_selects_what_is_cleaned() {
 }
 
 /// IPVS mode's node ports once their `KUBE-NODE-PORT-*` sets are gone (VM:
-/// needs IPVS and dummy links). The node runs iptables mode now; what
-/// tells the node ports is iptables mode's `KUBE-NODEPORTS` rules and the
-/// real servers they share with their ClusterIP. The admin's services on
+/// needs IPVS and dummy links). The node runs iptables mode now (with a
+/// trace of nftables mode); what tells the node ports is iptables mode's
+/// `KUBE-NODEPORTS` rules, nftables mode's `service-nodeports` map, and
+/// the real servers they share with their ClusterIP. The admin's services on
 /// node addresses, a UDP service with a TCP ClusterIP's real servers, and
 /// a node port on an address that is not the node's stay.
 #[test]
@@ -1248,6 +1249,15 @@ fn ipvs_node_ports_without_their_sets() {
     sh("ipset create WEB-ALLOWLIST hash:net");
     let out = run("iptables-legacy-restore", &[], &fixture("iptables-mode.v4"));
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // A trace of nftables mode too: its node-port map names 31999.
+    let out = run(
+        "nft",
+        &["-f", "-"],
+        "table ip kube-proxy {\n chain external-x { }\n map service-nodeports {\n  \
+         type inet_proto . inet_service : verdict\n  \
+         elements = { tcp . 31999 : goto external-x }\n }\n}\n",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let rules = "-A -t 10.96.120.7:80 -s rr\n\
         -a -t 10.96.120.7:80 -r 10.244.1.7:8080 -m -w 1\n\
         -a -t 10.96.120.7:80 -r 10.244.2.9:8080 -m -w 1\n\
@@ -1257,6 +1267,7 @@ fn ipvs_node_ports_without_their_sets() {
         -a -t 192.168.1.100:30080 -r 10.244.1.7:8080 -m -w 1\n\
         -a -t 192.168.1.100:30080 -r 10.244.2.9:8080 -m -w 1\n\
         -A -t 192.168.1.21:31080 -s rr\n\
+        -A -t 192.168.1.21:31999 -s rr\n\
         -A -u 192.168.1.21:30080 -s rr\n\
         -a -u 192.168.1.21:30080 -r 10.244.1.7:8080 -m -w 1\n\
         -A -t 192.168.1.21:30500 -s wlc\n\
@@ -1288,6 +1299,7 @@ fn ipvs_node_ports_without_their_sets() {
             "-ipvs service TCP 192.168.1.100:30080 (2 real servers; node port with the real servers of TCP 10.96.120.7:80)",
             "-ipvs service TCP 192.168.1.21:30080 (1 real servers; node port with the real servers of TCP 10.96.120.7:80)",
             "-ipvs service TCP 192.168.1.21:31080 (0 real servers; node port in kube-proxy's rules)",
+            "-ipvs service TCP 192.168.1.21:31999 (0 real servers; node port in kube-proxy's rules)",
         ],
         "{plan}"
     );
@@ -1342,6 +1354,7 @@ fn ipvs_node_ports_without_their_sets() {
         "TCP  192.168.1.21:30080",
         "192.168.1.100:30080",
         "192.168.1.21:31080",
+        "192.168.1.21:31999",
     ] {
         assert!(!services.contains(gone), "{gone} left:\n{services}");
     }

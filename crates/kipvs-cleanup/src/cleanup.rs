@@ -315,15 +315,11 @@ impl Cleanup {
                     state.entry(proxy_mode).or_default().push(seen);
                 }
             }
-            rule_node_ports.extend(kube::node_ports(&rs).into_iter().filter_map(|(p, port)| {
-                let protocol = match p.as_str() {
-                    "tcp" => kipvs_ipvs::Protocol::Tcp,
-                    "udp" => kipvs_ipvs::Protocol::Udp,
-                    "sctp" => kipvs_ipvs::Protocol::Sctp,
-                    _ => return None,
-                };
-                Some((protocol, port))
-            }));
+            rule_node_ports.extend(
+                kube::node_ports(&rs)
+                    .into_iter()
+                    .filter_map(|(p, port)| Some((protocol_of(&p)?, port))),
+            );
             if !cleaned || !plan::has_kube_state(&rs) {
                 sets_in_use.extend(plan::match_sets(&rs));
                 continue;
@@ -335,22 +331,34 @@ impl Cleanup {
             }
         }
         if nft::available() {
-            if self.target.nftables() {
+            // Cleaned: listed in full, and a failure stops the clean-up.
+            // Otherwise looked at for the guard, and listed in full only
+            // for the node ports of an IPVS-mode clean-up: a failure to
+            // list is no reason to stop.
+            let tables = if self.target.nftables() {
                 report.nftables = nft::kube_proxy_tables(&self.netns)?;
-            }
-            // Only looked at for the guard when not cleaned: a failure
-            // to list is no reason to stop.
-            let specs = match self.target.nftables() {
-                true => Ok(report
-                    .nftables
-                    .iter()
-                    .map(|t| (t.family.clone(), t.name.clone()))
-                    .collect()),
-                false => nft::kube_proxy_table_specs(&self.netns),
+                report.nftables.clone()
+            } else if self.target.kernel() {
+                nft::kube_proxy_tables(&self.netns).unwrap_or_default()
+            } else {
+                let specs = nft::kube_proxy_table_specs(&self.netns).unwrap_or_default();
+                specs
+                    .into_iter()
+                    .map(|(family, name)| nft::NftTable {
+                        family,
+                        name,
+                        listing: String::new(),
+                    })
+                    .collect()
             };
-            for (family, name) in specs.unwrap_or_default() {
-                let seen = format!("nftables table {family} {name}");
+            for t in &tables {
+                let seen = format!("nftables table {}", t.spec());
                 state.entry(ProxyMode::Nftables).or_default().push(seen);
+                rule_node_ports.extend(
+                    nft::node_ports(&t.listing)
+                        .into_iter()
+                        .filter_map(|(p, port)| Some((protocol_of(&p)?, port))),
+                );
             }
         } else if self.target == Target::NftablesMode {
             return Err(crate::Error::ToolMissing {
@@ -467,5 +475,15 @@ impl Cleanup {
         }
         report.applied = true;
         Ok(())
+    }
+}
+
+/// The IPVS protocol of a protocol name as iptables and nft print it.
+fn protocol_of(name: &str) -> Option<kipvs_ipvs::Protocol> {
+    match name {
+        "tcp" => Some(kipvs_ipvs::Protocol::Tcp),
+        "udp" => Some(kipvs_ipvs::Protocol::Udp),
+        "sctp" => Some(kipvs_ipvs::Protocol::Sctp),
+        _ => None,
     }
 }

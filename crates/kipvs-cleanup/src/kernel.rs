@@ -68,8 +68,9 @@ pub enum Evidence {
     BoundOnKubeIpvs0,
     /// It is on a node address at a port of the `KUBE-NODE-PORT-*` sets.
     NodePort,
-    /// It is on a node address at a node port of kube-proxy's iptables
-    /// rules (`--dport` in nat `KUBE-NODEPORTS`, in any backend).
+    /// It is on a node address at a node port of kube-proxy's rules:
+    /// `--dport` in nat `KUBE-NODEPORTS` (iptables mode, any backend), or a
+    /// key of the `service-nodeports` map (nftables mode).
     NodePortRule,
     /// It is on a node address at a port of the node-port range, and its
     /// real servers are (some of) those of a service on a `kube-ipvs0`
@@ -265,17 +266,18 @@ fn display_all<S: serde::Serializer>(
 impl KernelPlan {
     /// Plans on `state`, without I/O. `sets_in_use`: the sets that rules
     /// staying in iptables still match on; `rule_node_ports`: the node
-    /// ports kube-proxy's iptables rules name ([`crate::kube::node_ports`]).
+    /// ports kube-proxy's other modes name ([`crate::kube::node_ports`],
+    /// [`crate::nft::node_ports`]).
     ///
     /// A service is kube-proxy's, and goes, when
     /// 1. its address is bound on `kube-ipvs0` or listed in `KUBE-IPVS-IPS`;
     /// 2. or it is on a node address (one of another link) and its port is
     ///    a node port: in a `KUBE-NODE-PORT-*` set for its protocol; or
-    ///    named by a kube-proxy rule for its protocol; or in the node-port
-    ///    range ([`NODE_PORT_RANGE`]) with real servers that are all real
-    ///    servers of a service of rule 1 with the same protocol (the
-    ///    ClusterIP of the same Service; a node port without real servers
-    ///    is not recognised this way).
+    ///    named by a kube-proxy rule (iptables or nftables mode) for its
+    ///    protocol; or in the node-port range ([`NODE_PORT_RANGE`]) with
+    ///    real servers that are all real servers of a service of rule 1
+    ///    with the same protocol (the ClusterIP of the same Service; a
+    ///    node port without real servers is not recognised this way).
     ///
     /// Every other service stays: firewall-mark services (kube-proxy makes
     /// none), services on addresses that are not the node's, and services

@@ -3,6 +3,8 @@
 //! `pkg/proxy/nftables/proxier.go`: `kubeProxyTable`), so its clean-up is
 //! `nft delete table`: nothing else on the node lives in those tables.
 
+use std::collections::BTreeSet;
+
 use kipvs_netlink::NetNs;
 
 use crate::{exec, Result};
@@ -88,6 +90,45 @@ pub fn kube_proxy_table_specs(netns: &NetNs) -> Result<Vec<(String, String)>> {
     Ok(found)
 }
 
+/// The node ports nftables mode serves, from a listing of its table: the
+/// keys of its `service-nodeports` and `no-endpoint-nodeports` maps
+/// (`elements = { tcp . 31080 : goto external-...-ns/svc/tcp/http, ... }`),
+/// as `(protocol, port)`. Like iptables mode's `KUBE-NODEPORTS` rules,
+/// they tell IPVS mode's node-port services from others.
+pub fn node_ports(listing: &str) -> BTreeSet<(String, u16)> {
+    let mut ports = BTreeSet::new();
+    let mut rest = listing;
+    while let Some(at) = rest.find("map ") {
+        rest = &rest[at + 4..];
+        let name = rest.split_whitespace().next().unwrap_or("");
+        let Some(end) = rest.find("\n\t}") else {
+            break;
+        };
+        let block = &rest[..end];
+        rest = &rest[end..];
+        if !matches!(name, "service-nodeports" | "no-endpoint-nodeports") {
+            continue;
+        }
+        let Some(elements) = block
+            .split_once("elements = {")
+            .and_then(|(_, e)| e.split_once('}'))
+            .map(|(e, _)| e)
+        else {
+            continue;
+        };
+        for element in elements.split(',') {
+            let key = element.split(':').next().unwrap_or("");
+            let mut words = key.split('.').map(str::trim);
+            if let (Some(protocol), Some(port), None) = (words.next(), words.next(), words.next()) {
+                if let Ok(port) = port.parse() {
+                    ports.insert((protocol.to_owned(), port));
+                }
+            }
+        }
+    }
+    ports
+}
+
 /// Deletes `table` (one nftables transaction).
 pub fn delete(netns: &NetNs, table: &NftTable) -> Result<()> {
     exec::run(
@@ -105,4 +146,43 @@ pub fn delete(netns: &NetNs, table: &NftTable) -> Result<()> {
 pub fn restore(netns: &NetNs, family: &str, name: &str, listing: &str) -> Result<()> {
     let script = format!("table {family} {name}\ndelete table {family} {name}\n{listing}");
     exec::run(netns, NFT, &["-f", "-"], Some(&script)).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_ports_of_nftables_mode() {
+        let listing = "table ip kube-proxy {
+\tmap service-ips {
+\t\ttype ipv4_addr . inet_proto . inet_service : verdict
+\t\telements = { 10.96.0.10 . udp . 53 : goto service-FY5PMXPG-kube-system/kube-dns/udp/dns }
+\t}
+\tmap service-nodeports {
+\t\ttype inet_proto . inet_service : verdict
+\t\tcomment \"NodePort traffic\"
+\t\telements = { tcp . 31080 : goto external-HV3SD3RG-shop/frontend/tcp/http,
+\t\t\t     udp . 30053 : goto external-X-ns/dns/udp/dns }
+\t}
+\tmap no-endpoint-nodeports {
+\t\ttype inet_proto . inet_service : verdict
+\t\telements = { tcp . 30333 : goto reject-chain }
+\t}
+\tmap empty-one {
+\t\ttype inet_proto . inet_service : verdict
+\t}
+}
+";
+        let ports: Vec<(String, u16)> = node_ports(listing).into_iter().collect();
+        assert_eq!(
+            ports,
+            [
+                ("tcp".into(), 30333),
+                ("tcp".into(), 31080),
+                ("udp".into(), 30053)
+            ]
+        );
+        assert!(node_ports("table ip kube-proxy {\n}\n").is_empty());
+    }
 }
