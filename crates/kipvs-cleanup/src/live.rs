@@ -1,7 +1,8 @@
 //! Is kube-proxy running, and in which mode? A clean-up must not remove
-//! the state of the mode kube-proxy runs now: its Services would stop
-//! working until its next full sync, and an IPVS-mode kube-proxy does not
-//! recreate `kube-ipvs0` addresses it believes are there.
+//! the state of the mode kube-proxy runs now: every Service on the node
+//! stops working, and connections through it break, until kube-proxy
+//! notices and writes its state again (a full sync, which may be many
+//! seconds away).
 //!
 //! The evidence is gathered at the edge ([`processes`], and the state the
 //! clean-up reads anyway) into an [`Observed`] snapshot, and judged by the
