@@ -1,6 +1,7 @@
 //! ipset's names and create options: `SetName`, `SetType` and `Family`
 //! (`FromStr`, and back through `Display`), `CreateOptions::parse` for
-//! every type, and the header text of a set made with them.
+//! every type, the revision each option needs, and the header text of a
+//! set made with them.
 //!
 //! Input: one byte picking the set type, then the text after
 //! `create NAME TYPE`; its first word is also tried as a name, a type and
@@ -46,10 +47,19 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let set_type = SetType::ALL[usize::from(*t) % SetType::ALL.len()];
+    for word in &words {
+        let since = CreateOptions::min_revision(set_type, word);
+        assert!(CreateOptions::check_revision(set_type, word, since).is_ok());
+    }
     let Ok(options) = CreateOptions::parse(set_type, &words) else {
         return;
     };
     assert!(options.validate(set_type).is_ok());
+    // The kernel's revision, from the type byte's high bits.
+    let _ = options.check_revision_all(set_type, *t >> 4);
+    options
+        .check_revision_all(set_type, u8::MAX)
+        .expect("the newest revision takes every option");
     let set = Set {
         name: SetName::new("fuzz").expect("short name"),
         set_type,

@@ -1,16 +1,20 @@
-//! ipset's element text (`Entry::parse` for every set type and family, and
-//! `Entry::parse_options`), as `ipset add`/`del`/`test` and restore files
-//! give it.
+//! ipset's element text (`Entry::parse` for every set type and family,
+//! `Entry::parse_options` and, per command, `Entry::parse_options_checked`),
+//! as `ipset add`/`del`/`test` and restore files give it; the revision
+//! check of the options; protocol names.
 //!
 //! Round trips: printing a parsed element and parsing it again is stable;
-//! its request attributes decode to the same element.
+//! its request attributes decode to the same element; a checked parse that
+//! succeeds agrees with the unchecked one; a protocol's printed name looks
+//! up its number.
 //!
-//! Input: one byte picking the set type, one the family, then the text of
-//! a line after `add SETNAME` (element, then options; `"..."` is one word,
-//! as in a restore file).
+//! Input: one byte picking the set type (and the set's revision), one the
+//! family (`% 3`) and the command (`/ 3 % 3`), then the text of a line
+//! after `add SETNAME` (element, then options; `"..."` is one word, as in a
+//! restore file).
 #![no_main]
 
-use kipvs_ipset::{__fuzz as conv, entry_attrs, Entry, Family, SetType};
+use kipvs_ipset::{__fuzz as conv, entry_attrs, proto, Entry, Family, Op, Part, SetType};
 use libfuzzer_sys::fuzz_target;
 
 /// Words as `ipset restore` splits a line: blanks separate, `"..."` is one
@@ -47,11 +51,38 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut entry) = Entry::parse(set_type, family, elem) else {
         return;
     };
+    let op = [Op::Add, Op::Del, Op::Test][usize::from(*f / 3) % 3];
+    let mut checked = entry.clone();
+    let checked_ok = checked.parse_options_checked(set_type, op, options);
     let used = match entry.parse_options(options) {
         Ok(n) => n,
         Err(_) => return,
     };
     assert!(used <= options.len());
+    // The checked parse takes every word or fails, and then reads them as
+    // the unchecked one does.
+    if let Ok(n) = checked_ok {
+        assert_eq!(n, options.len());
+        assert_eq!(used, n);
+        assert_eq!(checked, entry);
+    }
+    let _ = entry.check_revision(set_type, *t);
+    entry
+        .check_revision(set_type, u8::MAX)
+        .expect("the newest revision takes every option");
+
+    for part in &entry.parts {
+        if let Part::Port(p) = part {
+            if let Some(number) = p.proto {
+                let name = proto::proto_name(number);
+                assert_eq!(proto::proto_by_name(&name), Some(number), "{name}");
+                let (typ, code) = ((p.port >> 8) as u8, p.port as u8);
+                if let Some(icmp) = proto::icmp_name(number, typ, code) {
+                    assert_eq!(proto::icmp_by_name(number, icmp), Some((typ, code)));
+                }
+            }
+        }
+    }
 
     // Printing then parsing the element is stable after one pass (a prefix
     // as long as the family's is printed without it).
