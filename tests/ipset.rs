@@ -395,6 +395,7 @@ T create p hash:ip,port; T add p multi,http; T add p webone,tcp:ssh
 T create n hash:net; T add n 10.0.0.1/32; T add n 10.0.0.0/30; T add n six
 T create six hash:ip family inet6; T add six six; T add six [six]
 T create b bitmap:ip range 10.0.0.0-10.0.0.7; T add b webone
+T create c bitmap:ip range 10.0.0.1-10.0.0.4; T create m bitmap:ip,mac range 10.0.0.0/30
 T -r list; T -r save; T -r -o xml list p; T -r -s list s; T -r -s save; T -r list -t b
 T list s
 "#,
@@ -414,4 +415,5 @@ T list s
     kipvs_testutil::assert_same("stdout", &want.0, &got.0);
     kipvs_testutil::assert_same("stderr", &want.1, &got.1);
     assert!(want.0.contains("[web-1]"), "{}", want.0);
+    assert!(want.0.contains("range multi-[range-host]"), "{}", want.0);
 }

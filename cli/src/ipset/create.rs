@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use kipvs::ipset::{CreateOptions, Family, Range, SetType};
 
-use super::{netdb, Fail};
+use super::{elem, netdb, Fail};
 
 /// The create keywords of ipset 7.17.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,7 +269,7 @@ pub(crate) fn parse(
                 return Err(syntax(format!("{} already specified", arg.name())));
             }
             given.push(arg.opt());
-            if matches!(arg, Arg::IpRange | Arg::PortRange) && netdb::split_range(v).is_some() {
+            if matches!(arg, Arg::IpRange | Arg::PortRange) && elem::split_range(v).is_some() {
                 given.push(if arg == Arg::IpRange {
                     "ip_to"
                 } else {
@@ -363,7 +363,7 @@ pub(crate) fn parse(
                 ip_range(&mut d, v)?;
             }
             Arg::PortRange => {
-                let (from, to) = netdb::tcp_udp_ports(v).map_err(Fail::Other)?;
+                let (from, to) = elem::tcp_udp_ports(v).map_err(Fail::Other)?;
                 d.port = Some(from);
                 d.port_to = to;
             }
@@ -434,7 +434,7 @@ fn ip_range(d: &mut Data, v: &str) -> Result<(), Fail> {
         d.ip = Some(netdb::address(Family::Inet, a).map_err(Fail::Other)?);
         d.cidr = Some(cidr as u8);
         d.ip_to = None;
-    } else if let Some((a, b)) = netdb::split_range(v) {
+    } else if let Some((a, b)) = elem::split_range(v) {
         d.ip = Some(netdb::address(Family::Inet, a).map_err(Fail::Other)?);
         d.ip_to = Some(netdb::address(Family::Inet, b).map_err(Fail::Other)?);
     } else {

@@ -8,7 +8,7 @@ use kipvs::Error;
 
 use super::{
     args::{no_more, Cmd, Line},
-    create, netdb,
+    create, elem,
     print::{self, Mode, Style},
     Fail, Flow, Session, PREFIX,
 };
@@ -74,7 +74,7 @@ pub(crate) fn parse_entry(
 ) -> Result<(SetType, Entry), Fail> {
     let quiet = session.opts.quiet;
     let kind = session.handle()?.kind(set)?;
-    let text = netdb::resolve_elem(kind.set_type, kind.family, elem, quiet).map_err(Fail::Other)?;
+    let text = elem::resolve_elem(kind.set_type, kind.family, elem, quiet).map_err(Fail::Other)?;
     let mut entry =
         Entry::parse(kind.set_type, kind.family, &text).map_err(|e| entry_error(e, cmd))?;
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -94,7 +94,7 @@ pub(crate) fn parse_entry(
     if let Some(extra) = words.get(used) {
         return Err(Fail::Param(format!("Unknown argument: `{extra}'")));
     }
-    netdb::check_allowed(cmd, kind.set_type, kind.family, elem)?;
+    elem::check_allowed(cmd, kind.set_type, kind.family, elem)?;
     Ok((kind.set_type, entry))
 }
 

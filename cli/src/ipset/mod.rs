@@ -4,11 +4,13 @@
 //! * [`args`]: the command line grammar (options, command words);
 //! * `exec`: one command, run against the kernel;
 //! * [`restore`]: `ipset restore` and interactive mode (`ipset -`);
+//! * `elem`: an element's text as ipset reads it;
 //! * `netdb`: host and service names, as ipset resolves them;
 //! * `print`: the listing formats.
 
 pub mod args;
 mod create;
+mod elem;
 mod exec;
 mod netdb;
 mod print;

@@ -184,6 +184,33 @@ fn elem_text(t: SetType, e: &Entry, style: &Style) -> String {
     out.join(",")
 }
 
+/// An address, or an `A-B` range of them, as `-r` prints it.
+fn resolve_value(v: &str) -> String {
+    let one = |a: &str| match a.parse::<IpAddr>() {
+        Ok(ip) => netdb::host_name(ip, a),
+        Err(_) => a.to_owned(),
+    };
+    match v.split_once('-') {
+        Some((a, b)) => format!("{}-{}", one(a), one(b)),
+        None => one(v),
+    }
+}
+
+/// A header or create line: under `-r`, the addresses of a bitmap range
+/// and of a bitmask are printed as names too (`ipset_print_ip`).
+fn header_words(text: &str, style: &Style) -> String {
+    if !style.resolve {
+        return text.to_owned();
+    }
+    let mut words: Vec<String> = text.split(' ').map(String::from).collect();
+    for i in 1..words.len() {
+        if matches!(words[i - 1].as_str(), "range" | "bitmask") && words[i].contains(['.', ':']) {
+            words[i] = resolve_value(&words[i]);
+        }
+    }
+    words.join(" ")
+}
+
 /// The member as a plain or save listing prints it: element, options.
 fn display(t: SetType, e: &Entry, style: &Style) -> String {
     let full = e.display(t);
@@ -217,7 +244,7 @@ pub fn render(sets: &[Set], style: &Style) -> String {
     match style.mode {
         Mode::Save => {
             for set in sets {
-                let _ = writeln!(out, "{}", set.create_line());
+                let _ = writeln!(out, "{}", header_words(&set.create_line(), style));
                 for line in member_lines(set, style, |e| display(set.set_type, e, style)) {
                     let _ = write!(out, "add {} {line}", set.name);
                 }
@@ -238,7 +265,7 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                     set.name,
                     set.set_type,
                     set.revision,
-                    set.header_text(),
+                    header_words(&set.header_text(), style),
                     set.memsize,
                     set.references,
                     set.elements
@@ -264,6 +291,10 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                     set.name, set.set_type, set.revision
                 );
                 for (k, v) in set.header_fields() {
+                    let v = match (k, v) {
+                        ("range" | "bitmask", Some(v)) if style.resolve => Some(resolve_value(&v)),
+                        (_, v) => v,
+                    };
                     xml_field(&mut out, k, v);
                 }
                 let _ = write!(

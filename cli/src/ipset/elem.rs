@@ -1,0 +1,349 @@
+//! An element's text as ipset 7.17's `ipset_parse_elem` and the type
+//! parsers read it, before the library parses it: the parts counted,
+//! host names resolved ([`netdb`](super::netdb)), the bounds and ranges
+//! each type and command allow checked, with ipset's words.
+
+use kipvs::ipset::{Dim, Family, SetType};
+
+use super::{
+    args::Cmd,
+    netdb::{resolve, service_port, strict},
+    Fail,
+};
+
+/// Splits `a-b` at ipset's range separator: the first `-` outside
+/// brackets.
+pub(crate) fn split_range(s: &str) -> Option<(&str, &str)> {
+    let mut depth = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            '-' if depth == 0 => return Some((&s[..i], &s[i + 1..])),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits an element at `,` outside brackets, into at most `n` parts.
+fn split_parts(s: &str, n: usize) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 && parts.len() + 1 < n => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// The text of an address piece for the library's strict parser: as is
+/// when it is numeric or does not resolve (the library then reports it),
+/// else the address it resolves to.
+fn piece(family: Family, s: &str, quiet: bool) -> Result<String, String> {
+    if strict(family, s).is_some() || s.is_empty() {
+        return Ok(s.to_owned());
+    }
+    if family == Family::Inet6 {
+        // ipset wants a plain IPv6 address, or a name escaped in brackets.
+        if s.contains('-') && !s.starts_with('[') {
+            return Ok(s.to_owned());
+        }
+        if let Some(inner) = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+            if strict(family, inner).is_some() {
+                return Ok(s.to_owned());
+            }
+        }
+    }
+    resolve(family, s, quiet).map(|a| a.to_string())
+}
+
+/// Rewrites the address dimensions of element `text` of a set of `t` so
+/// that host names become addresses, as ipset resolves them. The ports'
+/// service names are the library's business.
+pub(crate) fn resolve_elem(
+    t: SetType,
+    family: Family,
+    text: &str,
+    quiet: bool,
+) -> Result<String, String> {
+    let family = if family == Family::Inet6 {
+        Family::Inet6
+    } else {
+        Family::Inet
+    };
+    if t == SetType::BitmapPort {
+        return tcp_udp_ports(text).map(|(a, b)| match b {
+            Some(b) => format!("{a}-{b}"),
+            None => a.to_string(),
+        });
+    }
+    let dims = t.dims();
+    check_separators(t, text)?;
+    let parts = split_parts(text, dims.len());
+    let mut out = Vec::with_capacity(parts.len());
+    for (i, (dim, part)) in dims.iter().zip(&parts).enumerate() {
+        if *dim == Dim::Iface {
+            let name = part.strip_prefix("physdev:").unwrap_or(part);
+            if name.len() > 15 {
+                return Err(format!(
+                    "Syntax error: interface name '{name}' is longer than 15 characters"
+                ));
+            }
+        }
+        if !matches!(dim, Dim::Ip | Dim::Net) {
+            out.push((*part).to_owned());
+            continue;
+        }
+        // ipset_parse_single_ip: no range, no network but the host one.
+        let plain = matches!(
+            (t, i),
+            (SetType::HashIpPortIp, 2) | (SetType::BitmapIpMac, 0)
+        );
+        let host = if family == Family::Inet6 {
+            "/128"
+        } else {
+            "/32"
+        };
+        if plain && (split_range(part).is_some() || (part.contains('/') && !part.ends_with(host))) {
+            return Err(format!(
+                "Syntax error: plain IP address must be supplied: {part}"
+            ));
+        }
+        // A host network where ipset wants one address parses (and is
+        // refused later by check_allowed); the library takes the address.
+        let part = match part.strip_suffix(host) {
+            Some(addr) if plain || (family == Family::Inet6 && *dim == Dim::Ip) => addr,
+            _ => part,
+        };
+        let range = split_range(part)
+            .filter(|(a, b)| family == Family::Inet && !a.is_empty() && !b.is_empty());
+        let rewritten = if let Some((a, cidr)) = part.split_once('/') {
+            format!("{}/{cidr}", piece(family, a, quiet)?)
+        } else if let Some((a, b)) = range {
+            format!("{}-{}", piece(family, a, quiet)?, piece(family, b, quiet)?)
+        } else {
+            piece(family, part, quiet)?
+        };
+        out.push(rewritten);
+    }
+    Ok(out.join(","))
+}
+
+/// `elem_separator`: the first `,` outside brackets that has something
+/// on both sides.
+fn elem_separator(s: &str) -> Option<usize> {
+    let i = split_parts(s, 2).first().map(|p| p.len())?;
+    (i > 0 && i + 1 < s.len()).then_some(i)
+}
+
+/// `ipset_parse_elem`'s count of the element's parts against the type's.
+fn check_separators(t: SetType, text: &str) -> Result<(), String> {
+    let dims = t.dims().len();
+    // bitmap:ip,mac learns the MAC from the first packet.
+    let optional = t == SetType::BitmapIpMac;
+    let a = elem_separator(text).map(|i| &text[i + 1..]);
+    let fail = |m: String| Err(format!("Syntax error: {m}"));
+    match (dims, a) {
+        (1, Some(_)) => {
+            return fail(format!(
+                "Elem separator in {text}, but settype {t} supports none."
+            ))
+        }
+        (2.., None) if !optional => return fail(format!("Second element is missing from {text}.")),
+        _ => {}
+    }
+    let b = a.and_then(|a| elem_separator(a).map(|i| &a[i + 1..]));
+    match (dims, b) {
+        (3, None) if a.is_some() => fail(format!("Third element is missing from {text}.")),
+        (2, Some(_)) => fail(format!(
+            "Two elem separators in {text}, but settype {t} supports one."
+        )),
+        (_, Some(b)) if elem_separator(b).is_some() => fail(format!(
+            "Three elem separators in {text}, but settype {t} supports two."
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The ranges and networks an element gives, as ipset's data flags
+/// (`enum ipset_opt` values), in the order `check_allowed` walks them.
+const IPSET_OPT_IP_TO: u8 = 5;
+const IPSET_OPT_CIDR: u8 = 6;
+const IPSET_OPT_PORT_TO: u8 = 9;
+const IPSET_OPT_CIDR2: u8 = 28;
+const IPSET_OPT_IP2_TO: u8 = 29;
+
+/// What each type's newest revision allows in add/del and in test (the
+/// `.full` flags of `lib/ipset_*.c`) among the flags above.
+fn allowed(t: SetType, test: bool) -> &'static [u8] {
+    const IP_RANGE: &[u8] = &[IPSET_OPT_IP_TO];
+    match (t, test) {
+        (SetType::HashIp | SetType::HashIpMark, _) | (SetType::BitmapIp, false) => IP_RANGE,
+        (SetType::HashIpPort | SetType::HashIpPortIp, false) => {
+            &[IPSET_OPT_IP_TO, IPSET_OPT_PORT_TO]
+        }
+        (SetType::HashIpPortNet, false) => &[
+            IPSET_OPT_IP_TO,
+            IPSET_OPT_PORT_TO,
+            IPSET_OPT_CIDR2,
+            IPSET_OPT_IP2_TO,
+        ],
+        (SetType::HashIpPortNet, true) => &[IPSET_OPT_CIDR2],
+        (SetType::HashNet | SetType::HashNetIface, false) => &[IPSET_OPT_CIDR, IPSET_OPT_IP_TO],
+        (SetType::HashNet | SetType::HashNetIface, true) => &[IPSET_OPT_CIDR],
+        (SetType::HashNetNet, false) => &[
+            IPSET_OPT_CIDR,
+            IPSET_OPT_IP_TO,
+            IPSET_OPT_CIDR2,
+            IPSET_OPT_IP2_TO,
+        ],
+        (SetType::HashNetNet, true) => &[IPSET_OPT_CIDR, IPSET_OPT_CIDR2],
+        (SetType::HashNetPort, false) => &[IPSET_OPT_CIDR, IPSET_OPT_IP_TO, IPSET_OPT_PORT_TO],
+        (SetType::HashNetPort, true) => &[IPSET_OPT_CIDR],
+        (SetType::HashNetPortNet, false) => &[
+            IPSET_OPT_CIDR,
+            IPSET_OPT_IP_TO,
+            IPSET_OPT_PORT_TO,
+            IPSET_OPT_CIDR2,
+            IPSET_OPT_IP2_TO,
+        ],
+        (SetType::HashNetPortNet, true) => &[IPSET_OPT_CIDR, IPSET_OPT_CIDR2],
+        (SetType::BitmapPort, false) => &[IPSET_OPT_PORT_TO],
+        _ => &[],
+    }
+}
+
+/// `check_allowed` of `lib/ipset.c` for an element: a network or range
+/// where the type and command take none is refused, in ipset's words.
+pub(crate) fn check_allowed(cmd: Cmd, t: SetType, family: Family, elem: &str) -> Result<(), Fail> {
+    let dims = t.dims();
+    let mut given = Vec::new();
+    let mut first_addr = true;
+    for (dim, part) in dims.iter().zip(split_parts(elem, dims.len())) {
+        match dim {
+            Dim::Ip | Dim::Net => {
+                let range = family != Family::Inet6
+                    && split_range(part).is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+                let (cidr, to) = if first_addr {
+                    (IPSET_OPT_CIDR, IPSET_OPT_IP_TO)
+                } else {
+                    (IPSET_OPT_CIDR2, IPSET_OPT_IP2_TO)
+                };
+                // IPSET_OPT_IP2_TO is no ADT flag: ipset never checks it.
+                if part.contains('/') {
+                    given.push(cidr);
+                } else if range && first_addr {
+                    given.push(to);
+                }
+                first_addr = false;
+            }
+            Dim::Port if split_range(part.rsplit(':').next().unwrap_or(part)).is_some() => {
+                given.push(IPSET_OPT_PORT_TO)
+            }
+            _ => {}
+        }
+    }
+    let mut ok = allowed(t, cmd == Cmd::Test).to_vec();
+    if ok.contains(&IPSET_OPT_IP_TO) {
+        ok.push(IPSET_OPT_CIDR);
+    }
+    given.sort_unstable();
+    let Some(&bad) = given.iter().find(|f| !ok.contains(f)) else {
+        return Ok(());
+    };
+    let what = match bad {
+        IPSET_OPT_CIDR => "IP/CIDR range",
+        IPSET_OPT_IP_TO => "FROM-TO IP range",
+        IPSET_OPT_PORT_TO => "FROM-TO port range",
+        n => {
+            return Err(Fail::Plain(format!(
+                "There are not allowed options ({n}) but can't resolve them. It's a bug, please report the problem."
+            )))
+        }
+    };
+    // The session's family: set by an address parser, else none.
+    let family = if !dims.iter().any(|d| matches!(d, Dim::Ip | Dim::Net)) {
+        "unspec"
+    } else if family == Family::Inet6 {
+        "inet6"
+    } else {
+        "inet"
+    };
+    Err(Fail::Plain(format!(
+        "{what} is not allowed in command {} with set type {t} and family {family}",
+        cmd.name()
+    )))
+}
+
+/// A bitmap:port element or range, `[tcp:|udp:]PORT[-PORT]` with port
+/// numbers or service names (`ipset_parse_tcp_udp_port`), as numbers.
+pub(crate) fn tcp_udp_ports(s: &str) -> Result<(u16, Option<u16>), String> {
+    let (proto, ports) = match s.split_once(':') {
+        Some((p, rest)) if !rest.is_empty() => {
+            if p != "tcp" && p != "udp" {
+                return Err(if kipvs::ipset::proto::proto_by_name(p).is_some() {
+                    "Syntax error: Only protocols TCP and UDP are valid".to_owned()
+                } else {
+                    format!("Syntax error: cannot parse '{p}' as a protocol")
+                });
+            }
+            (p, rest)
+        }
+        _ => ("tcp", s),
+    };
+    let port = |p: &str| -> Result<u16, String> {
+        match super::create::number(p, 0, 65535) {
+            Ok(v) => Ok(v as u16),
+            Err(first) => {
+                let name = p
+                    .strip_prefix('[')
+                    .and_then(|x| x.strip_suffix(']'))
+                    .unwrap_or(p);
+                service_port(name, proto).ok_or_else(|| {
+                    format!(
+                        "Syntax error: {first}\nSyntax error: '{proto}' is invalid as number\ncannot parse '{p}' as a {proto} port"
+                    )
+                })
+            }
+        }
+    };
+    match split_range(ports) {
+        Some((a, b)) => Ok((port(a)?, Some(port(b)?))),
+        None => Ok((port(ports)?, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elements_keep_numeric_parts_and_resolve_names() {
+        let t = SetType::HashIpPort;
+        assert_eq!(
+            resolve_elem(t, Family::Inet, "1.2.3.4,tcp:80", true).unwrap(),
+            "1.2.3.4,tcp:80"
+        );
+        assert_eq!(
+            resolve_elem(t, Family::Inet, "localhost,80", true).unwrap(),
+            "127.0.0.1,80"
+        );
+        // glibc reads the loose IPv4 forms that inet_aton takes.
+        assert_eq!(
+            resolve_elem(SetType::HashIp, Family::Inet, "127.1", true).unwrap(),
+            "127.0.0.1"
+        );
+        assert_eq!(split_range("[a-b]-c"), Some(("[a-b]", "c")));
+        assert_eq!(split_parts("[a,b],80", 2), vec!["[a,b]", "80"]);
+    }
+}
