@@ -172,35 +172,14 @@ impl Kernel {
         })
     }
 
-    /// Every service with its real servers.
-    ///
-    /// IPVS has no dump of services with their real servers: a full read
-    /// is one service dump and one real-server dump per service. One socket
-    /// runs one dump at a time, so a large table is read over two sockets
-    /// in parallel (the kernel serves each dump on the caller's CPU).
+    /// Every service with its real servers: [`Ipvs::table`], one service
+    /// dump and one real-server dump per service (IPVS has no dump of
+    /// both).
     pub fn read_services(&mut self) -> Result<BTreeMap<ServiceKey, ObservedService>> {
-        const PARALLEL_FROM: usize = 512;
-        let services = self.ipvs()?.services()?;
-        let keys: Vec<ServiceKey> = services.iter().map(|s| s.key).collect();
-        let dests = if keys.len() < PARALLEL_FROM {
-            self.ipvs()?.destinations_of(&keys)?
-        } else {
-            let (mine, theirs) = keys.split_at(keys.len() / 2);
-            let netns = self.netns.clone();
-            let ipvs = self.ipvs()?;
-            std::thread::scope(|scope| -> Result<_> {
-                let other = scope.spawn(move || -> Result<_> {
-                    Ok(Ipvs::new_in(&netns)?.destinations_of(theirs)?)
-                });
-                let mut first = ipvs.destinations_of(mine)?;
-                let second = other.join().expect("the reading thread does not panic")?;
-                first.extend(second);
-                Ok(first)
-            })?
-        };
-        Ok(services
+        Ok(self
+            .ipvs()?
+            .table()?
             .into_iter()
-            .zip(dests)
             .map(|(service, dests)| {
                 (
                     service.key,

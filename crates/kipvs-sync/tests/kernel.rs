@@ -479,8 +479,8 @@ fn partial_failure_applies_the_rest_and_converges() {
     assert!(syncer.plan(&desired).unwrap().is_empty());
 }
 
-/// A table large enough to be read over two sockets reads back whole and
-/// in order: a fresh syncer finds nothing to change.
+/// A large table (one service dump, then 700 real-server dumps) reads
+/// back whole and in order: a fresh syncer finds nothing to change.
 #[test]
 fn large_tables_read_back_whole() {
     if !setup() {
