@@ -25,7 +25,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("hash:net", &["create s hash:net", "add s 10.0.0.0/8", "add s 10.1.0.0/16 nomatch", "add s 192.168.0.1", "add s 172.16.0.0-172.16.1.255", "test s 10.2.3.4", "test s 10.1.1.1", "add s 10.0.0.0/33"]),
     ("hash:net inet6", &["create s hash:net family inet6 counters", "add s 2001:db8::/32", "add s 2001:db8:1::/48 nomatch", "add s ::1"]),
     ("hash:net,port", &["create s hash:net,port skbinfo", "add s 10.0.0.0/24,sctp:100-102", "add s 10.0.0.0/16,udp:53 skbmark 0x1", "add s 1.1.1.1,tcp:1"]),
-    ("hash:net,iface", &["create s hash:net,iface", "add s 10.0.0.0/8,physdev:eth0", "add s 10.0.0.0/8,eth1", "add s 1.1.1.1,eth+", "test s 10.1.1.1,eth1"]),
+    ("hash:net,iface", &["create s hash:net,iface", "add s 10.0.0.0/8,physdev:eth0", "add s 10.0.0.0/8,eth1", "add s 1.1.1.1,eth+", "test s 10.1.1.1,eth1", "test s 10.1.1.1,physdev:eth0", "test s 10.1.1.1,physdev:eth1"]),
     ("bitmap:ip", &["create s bitmap:ip range 10.0.0.0/24 timeout 1000", "add s 10.0.0.4", "add s 10.0.0.10-10.0.0.12", "add s 10.0.1.1", "create t bitmap:ip range 10.0.0.0-10.0.0.255 netmask 30", "add t 10.0.0.5"]),
     ("bitmap:ip,mac", &["create s bitmap:ip,mac range 10.0.0.0/28", "add s 10.0.0.1,00:11:22:33:44:55", "add s 10.0.0.2", "add s 10.0.0.3,zz"]),
     ("bitmap:port", &["create s bitmap:port range 0-1024 counters comment", "add s 80", "add s 22-25 comment ssh", "add s 2000", "test s 23", "create t bitmap:port"]),

@@ -241,6 +241,10 @@ fn test_elem(t: SetType, entry: &Entry) -> String {
         }
         elem = parts.join(",");
     }
+    // Nor does it echo physdev: (the flag is not in the data it prints).
+    if t == SetType::HashNetIface {
+        elem = elem.replacen(",physdev:", ",", 1);
+    }
     match &entry.position {
         Some(Position::Before(n) | Position::After(n)) if t == SetType::ListSet => {
             format!("{elem} after {n}")
