@@ -77,6 +77,11 @@ def main():
     for i, table in enumerate(re.findall(r'"\\\n(Pro FromIP.*?)"', conn, re.S)):
         put("ipvs_connections", f"table{i}", table)
 
+    # /proc/net/ip_vs text from the brief-table tests.
+    proc_table = open(os.path.join(ROOT, "crates/kipvs-ipvs/src/proc_table.rs")).read()
+    for i, table in enumerate(re.findall(r'"\\\n(IP Virtual Server.*?)"', proc_table, re.S)):
+        put("ipvs_proc_table", f"table{i}", table)
+
     # ipset: requests and replies captured from ipset 7.17.
     fixtures = os.path.join(ROOT, "crates/kipvs-ipset/tests/fixtures")
     for path in sorted(glob.glob(os.path.join(fixtures, "*.hex"))):

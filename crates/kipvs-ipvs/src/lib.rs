@@ -114,4 +114,9 @@ pub mod __fuzz {
     pub fn timeouts(attrs: &[IpvsAttr]) -> Timeouts {
         wire::timeouts_from_attrs(attrs)
     }
+
+    /// The text of `/proc/net/ip_vs`: how many services it describes fully.
+    pub fn proc_table(text: &str) -> crate::Result<usize> {
+        crate::proc_table::parse(text).map(|t| t.described())
+    }
 }

@@ -88,6 +88,13 @@ impl ProcTable {
     }
 }
 
+impl ProcTable {
+    /// How many services the text describes fully.
+    pub(crate) fn described(&self) -> usize {
+        self.services.values().filter(|d| d.is_some()).count()
+    }
+}
+
 fn read_error(source: io::Error) -> Error {
     Error::Io {
         context: format!("reading {IP_VS}"),
