@@ -51,13 +51,13 @@ pub struct Options {
     #[arg(long, value_name = "DIR", default_value = backup::DEFAULT_DIR)]
     backup_dir: PathBuf,
     /// Which iptables backend to clean: iptables-legacy, iptables-nft, or
-    /// both (IPv4 and IPv6 each). The others are still read, so an ipset a
-    /// rule there matches is kept.
+    /// both (IPv4 and IPv6 each). The other is still read, so an ipset one
+    /// of its rules matches is kept.
     #[arg(long, value_name = "BACKEND", value_enum, default_value_t = BackendArg::All)]
     backend: BackendArg,
     /// Clean even when kube-proxy runs the mode being cleaned (a
-    /// kube-proxy process says so, or that mode is the only one with
-    /// state): its Services break until it resyncs.
+    /// kube-proxy process or its metrics port says so, or that mode is the
+    /// only one with state): its Services break until it resyncs.
     #[arg(long)]
     force: bool,
 }
@@ -69,7 +69,7 @@ enum BackendArg {
     Legacy,
     /// iptables-nft and ip6tables-nft.
     Nft,
-    /// Both.
+    /// Both kinds.
     All,
 }
 
