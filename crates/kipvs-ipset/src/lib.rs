@@ -6,7 +6,13 @@
 //! * [`IpSet`]: create, destroy, flush, rename, swap, list, save, add, del,
 //!   test; bulk adds and deletes (many elements per message); atomic
 //!   [`IpSet::replace`] (fill a new set, swap, destroy) and a diff-based
-//!   [`IpSet::sync`].
+//!   [`IpSet::sync`] that also reconciles the extensions of the elements
+//!   it keeps (comment, skb info, nomatch, stated timeouts).
+//!
+//! Options a type's revision does not take (create options against the
+//! kernel's newest revision, element options against the set's) are
+//! refused before anything is sent, in ipset's words
+//! ([`CreateOptions::check_revision_all`], [`Entry::check_revision`]).
 //!
 //! Kernel errors keep their code; ipset's own codes (4096 and up) come with
 //! ipset's own words in [`KernelError::description`](kipvs_netlink::KernelError).

@@ -1,9 +1,12 @@
 //! Which options each set type revision takes.
 //!
-//! The kernel refuses an option its revision of a type does not know with
-//! a bare protocol error (or, for element flags, silently ignores it);
-//! ipset refuses it before sending, naming the option, the first revision
-//! that takes it and the one installed. The library does the same, for
+//! ipset refuses an option the revision does not take before sending,
+//! naming the option, the first revision that takes it and the one
+//! installed: the create options against the kernel's newest revision of
+//! the type, the element options against the revision the set was made
+//! with. A kernel whose newest revision predates an option would answer a
+//! bare protocol error for an attribute it does not know, and ignore a
+//! flag bit it does not know. The library refuses them as ipset does, for
 //! create options ([`CreateOptions::check_revision_all`], run by
 //! [`IpSet::create`](crate::IpSet::create)) and element options
 //! ([`Entry::check_revision`], run by adds and tests).

@@ -153,8 +153,8 @@ wire_int!(u16, U16);
 wire_int!(u32, U32);
 wire_int!(u64, U64);
 
-/// Names, interfaces and comments: NUL-terminated; anything after the
-/// first NUL is ignored, as the kernel's `nla_strscpy` does.
+/// Names, interfaces and comments: NUL-terminated on the wire; a value
+/// without the NUL decodes whole, anything after the first NUL is ignored.
 impl Wire for String {
     fn decode(v: &[u8], _: bool) -> Result<Self, DecodeError> {
         let end = v.iter().position(|b| *b == 0).unwrap_or(v.len());
