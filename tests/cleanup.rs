@@ -1429,3 +1429,38 @@ fn kube_proxy_s_metrics_server_is_asked() {
     );
     assert_eq!(v["forced"]["live"]["by"], "answer");
 }
+
+/// With `--netns`, the kube-proxy that counts is the one in that
+/// namespace (the node's), not one beside kipvs.
+#[test]
+fn the_target_namespace_s_kube_proxy_counts() {
+    if !private_netns() || !require_tools() {
+        return;
+    }
+    let dir = backup_dir("live-netns");
+    // The node: mid-switch state and a kube-proxy in IPVS mode, which also
+    // keeps the namespace reachable by pid.
+    load(Kind::Nft, "mid-switch.v4");
+    let proxy = FakeKubeProxy::start(&dir.join("node"), &["--proxy-mode=ipvs"]);
+    let target = format!("/proc/{}/ns/net", proxy.pid());
+    // kipvs runs in a second namespace, beside a kube-proxy of its own.
+    assert!(private_netns());
+    let _beside = FakeKubeProxy::start(&dir.join("beside"), &["--proxy-mode=iptables"]);
+    let err = refused(kipvs(
+        &["--netns", &target, "cleanup", "ipvs-mode", "-n"],
+        "",
+    ));
+    assert!(
+        err.contains(&format!(
+            "kube-proxy is running in ipvs mode (pid {},",
+            proxy.pid()
+        )),
+        "{err}"
+    );
+    let plan = ok(kipvs(
+        &["--netns", &target, "cleanup", "iptables-mode", "-n"],
+        "",
+    ));
+    assert!(plan.contains("iptables-nft nat: remove"), "{plan}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
