@@ -125,6 +125,14 @@ pub(crate) fn resolve_elem(
             Some(addr) if plain || (family == Family::Inet6 && *dim == Dim::Ip) => addr,
             _ => part,
         };
+        // IPv6 takes no ranges, and networks only in net dimensions: the
+        // library refuses those forms in ipset's words before any lookup.
+        let v6_form = family == Family::Inet6
+            && ((*dim == Dim::Ip && part.contains('/')) || split_range(part).is_some());
+        if v6_form {
+            out.push(part.to_owned());
+            continue;
+        }
         let range = split_range(part)
             .filter(|(a, b)| family == Family::Inet && !a.is_empty() && !b.is_empty());
         let rewritten = if let Some((a, cidr)) = part.split_once('/') {
