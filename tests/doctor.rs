@@ -3,7 +3,7 @@
 use kipvs_testutil::{private_netns, require_ipvs, require_link_kind, sh};
 use serde_json::Value;
 
-use crate::util::kipvs;
+use crate::util::{kipvs, FakeKubeProxy};
 
 fn checks() -> (Vec<Value>, i32) {
     let out = kipvs(&["doctor", "--json"], "");
@@ -122,4 +122,59 @@ fn doctor_finds_stale_iptables_mode_state() {
         "info",
         "{c:?}"
     );
+}
+
+/// Two modes' state: with no kube-proxy to ask, both are suspect; with a
+/// kube-proxy running in iptables mode, its state is in use and the
+/// nftables-mode table beside it is stale.
+#[test]
+fn doctor_tells_the_live_mode_from_a_stale_one() {
+    if !private_netns()
+        || !kipvs_testutil::require_tool("iptables-legacy-restore")
+        || !kipvs_testutil::require_tool("nft")
+    {
+        return;
+    }
+    kipvs_testutil::run(
+        "iptables-legacy-restore",
+        &[],
+        "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-ABCDEFGHIJKLMNOP - [0:0]\n\
+         -A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n\
+         -A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment \"default/kubernetes:https cluster IP\" -m tcp --dport 443 -j KUBE-SVC-ABCDEFGHIJKLMNOP\n\
+         COMMIT\n",
+    );
+    sh("nft add table ip kube-proxy && nft add chain ip kube-proxy services");
+    let (c, _) = checks();
+    for mode in ["iptables-mode", "nftables-mode"] {
+        let name = format!("kube-proxy {mode} state");
+        assert_eq!(status(&c, &name), "warn", "{c:?}");
+        assert!(
+            detail(&c, &name).starts_with("more than one mode's state is present: "),
+            "{c:?}"
+        );
+    }
+
+    let dir = std::env::temp_dir().join(format!("kipvs-doctor-live-{}", std::process::id()));
+    let proxy = FakeKubeProxy::start(&dir, &["--proxy-mode=iptables"]);
+    let (c, _) = checks();
+    let live = "kube-proxy iptables-mode state";
+    assert_eq!(status(&c, live), "ok", "{c:?}");
+    assert!(detail(&c, live).starts_with("in use: "), "{c:?}");
+    let stale = "kube-proxy nftables-mode state";
+    assert_eq!(status(&c, stale), "warn", "{c:?}");
+    let why = format!(
+        "kube-proxy is running in iptables mode (pid {}, --proxy-mode=iptables), so this is stale: ",
+        proxy.pid()
+    );
+    assert!(detail(&c, stale).starts_with(&why), "{c:?}");
+    drop(proxy);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn detail<'a>(checks: &'a [Value], name: &str) -> &'a str {
+    checks
+        .iter()
+        .find(|c| c["name"] == name)
+        .and_then(|c| c["detail"].as_str())
+        .unwrap_or_else(|| panic!("no check {name}: {checks:?}"))
 }

@@ -3,7 +3,7 @@
 use std::{fmt, path::Path};
 
 use kipvs::{
-    cleanup::{Cleanup, Target},
+    cleanup::{live::Live, Cleanup, Target},
     ipset::IpSet,
     ipvs::Ipvs,
     link::{IfName, Links},
@@ -279,8 +279,9 @@ fn sysctl(key: &str, want: &str, why: &str, severity: Status) -> Check {
 }
 
 /// Which mode's kube-proxy state is on the node, each with the command
-/// that removes it. State of the mode the node runs now is not stale; two
-/// modes at once almost always means one is.
+/// that removes it. State of the mode a running kube-proxy uses is live,
+/// not stale; any other mode's state beside it, or two modes' state with no
+/// kube-proxy to ask, almost always means one is stale.
 fn stale_state() -> Vec<Check> {
     let modes = [
         (Target::IptablesMode, "iptables-mode"),
@@ -288,19 +289,33 @@ fn stale_state() -> Vec<Check> {
         (Target::NftablesMode, "nftables-mode"),
     ];
     let mut found = Vec::new();
+    let mut live = None;
     let mut checks = Vec::new();
     for (target, name) in modes {
         let label = format!("kube-proxy {name} state");
-        match Cleanup::new(target).dry_run(true).plan() {
+        // Forced: a dry run changes nothing, and the report says what the
+        // live-mode check found instead of refusing.
+        match Cleanup::new(target).dry_run(true).force(true).plan() {
             Ok(report) if report.is_empty() => {
                 checks.push(Check::new(&label, Status::Ok, "none"));
             }
             Ok(report) => {
-                found.push(checks.len());
                 let mut detail = report.summary().join("; ");
                 if !report.skipped.is_empty() {
                     detail.push_str(&format!(" (not checked: {})", report.skipped.join("; ")));
                 }
+                // A running kube-proxy (its process or its own answer) is
+                // proof; the state alone is not.
+                let running = report
+                    .forced
+                    .as_ref()
+                    .filter(|r| !matches!(r.live, Live::State { .. }));
+                if let Some(r) = running {
+                    live = Some(r.live.to_string());
+                    checks.push(Check::new(&label, Status::Ok, format!("in use: {detail}")));
+                    continue;
+                }
+                found.push(checks.len());
                 checks.push(
                     Check::new(&label, Status::Info, detail)
                         .fix(format!("kipvs cleanup {name} --dry-run, then without --dry-run if kube-proxy no longer runs in that mode")),
@@ -313,13 +328,15 @@ fn stale_state() -> Vec<Check> {
             )),
         }
     }
-    if found.len() > 1 {
+    let why = match &live {
+        Some(live) if !found.is_empty() => Some(format!("{live}, so this is stale")),
+        None if found.len() > 1 => Some("more than one mode's state is present".to_owned()),
+        _ => None,
+    };
+    if let Some(why) = why {
         for i in found {
             checks[i].status = Status::Warn;
-            checks[i].detail = format!(
-                "more than one mode's state is present: {}",
-                checks[i].detail
-            );
+            checks[i].detail = format!("{why}: {}", checks[i].detail);
         }
     }
     checks
