@@ -10,7 +10,9 @@ use kipvs_testutil::{assert_same, private_netns, require_ipvs, require_tool, run
 use crate::util::kipvs;
 
 /// One case: command lines run in order. A line `R:` runs `-R` with the
-/// rest as standard input (`|` separates input lines).
+/// rest as standard input (`|` separates input lines, `{xN}` stands for N
+/// letters `x`). A line `SH:` is a bash command line in which `IPVSADM`
+/// names the tool (for arguments that are not UTF-8: `$'\xff'`).
 struct Case {
     name: &'static str,
     lines: &'static [&'static str],
@@ -358,6 +360,264 @@ const CASES: &[Case] = &[
             "R:-C|-A -t 10.0.0.1:80 -s mh -p 60 -M 255.255.255.0 -b mh-port|-a -t 10.0.0.1:80 -r 192.168.1.3:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum",
         ],
     ),
+    case(
+        "restore lines, words and bytes",
+        &[
+            "R:-A -t 1.1.1.1:80|||-A -t 1.1.1.2:80|   |\t",
+            "R:-A\t-t\t1.1.1.3:80\r|-A -t 1.1.1.4:80 #comment|#-A -t 1.1.1.5:80|\"-A\" -t 1.1.1.6:80",
+            "R:ipvsadm ipvsadm -A -t 1.1.1.7:80 ipvsadm|ipvsadm",
+            "R:-A -t 1.1.1.8:80\0 -s rr|-A \0 -t 1.1.1.9:80|\0|ipvsadm\0x -A -t 1.1.1.10:80",
+            "R:-A -t 1.1.1.11:80 -s rr\0x|-A -t 1.1.1.12:80 -s r\0r",
+            "R:-A -t 1.1.2.1:80 {x4096}|-A -t 1.1.2.2:80 {x4095}|-A -t 1.1.2.3:80 {x4097}",
+            "R:{x4096}-A -t 1.1.2.4:80|-A -t 1.1.2.5:80 -s {x4096}rr|-A -t 1.1.2.6:80 -s {x4094}rr",
+            "R:-A -t 1.1.2.7:80 -s {x4096}{x4096}ipvsadm|-A -t 1.1.2.8:80 -b {x5000}|-A -t {x4090}:80",
+            "R:-A -t 1.1.3.1:80|-A -t 1.1.3.1:80|-A -t 1.1.3.2:80",
+            "R:-A -t 1.1.3.3:80|-A -t 1.1.3.3:80",
+            "R:-A -t 1.1.3.4:80|-Q|-A -t 1.1.3.5:80|--foo|-L -c --stats|-A -t 1.1.3.6:80 extra",
+            "R:-A -t 1.1.3.7:80|-A -t 1.1.3.8:80 -w 3|-A -t 1.1.3.9:80",
+            "R:-A -t 1.1.3.10:80|-h|-A -t 1.1.3.11:80",
+            "R:-A -t 1.1.3.12:80|-v|-A -t 1.1.3.13:80",
+            "R:-A -t 1.1.3.14:80|-- -L|foo|-|-A -t 1.1.3.15:80",
+            "R:-a -t 9.9.9.9:80 -r 1.1.1.1|-e -t 1.1.3.14:80 -r 3.3.3.3|-d -t 1.1.3.14:80 -r 4.4.4.4|-E -t 9.9.9.9:80|-Z -t 9.9.9.9:80",
+            "R:--start-daemon master --mcast-interface lo|--start-daemon master --mcast-interface lo|-L --daemon|--stop-daemon master|--stop-daemon master",
+            "R:--set 1 2 3|-L --timeout|--set 900 120 300",
+            "-R extra",
+            "-R -C",
+            "--restore --numeric",
+        ],
+    ),
+    case(
+        "arguments that are not UTF-8",
+        &[
+            "SH:IPVSADM -A -t 1.1.1.1:80 -b $'\\xff'",
+            "SH:IPVSADM -A -t 1.1.1.1:80 -b $'flag-1,\\xf4\\x8f\\xbf\\xbf'",
+            "SH:IPVSADM -A -t 1.1.1.1:80 -s $'\\xffrr'",
+            "SH:IPVSADM -A -t 1.1.1.1:80 $'-\\xff'",
+            "SH:IPVSADM -A -t 1.1.1.1:80 $'--\\xff=1'",
+            "SH:IPVSADM -A -t $'\\xff:80'",
+            "SH:IPVSADM -A -u 1.1.1.1:80 -p --pe $'\\xff\\xfe'",
+            "SH:IPVSADM -A -u 1.1.1.1:80 -p --pe $'\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3'",
+            "SH:IPVSADM --start-daemon master --mcast-interface $'\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff'",
+            "SH:IPVSADM --start-daemon master --mcast-interface lo --mcast-group $'\\xff'",
+            "SH:IPVSADM --start-daemon $'\\xff'",
+            "SH:printf '%b' '-A -t 1.1.1.1:80|-A -t 1.1.1.2:80 -b \\xff|-A -t \\xfe' | tr '|' '\\n' | IPVSADM -R",
+        ],
+    ),
+    case(
+        "scheduler flags of only commas (ipvsadm dies of SIGSEGV)",
+        &[
+            "-A -t 1.1.1.1:80 -s sh -b ,",
+            "-L -b ,,",
+            "-A -t 1.1.1.1:80 -b ,flag-1",
+            "-A -t 1.1.1.2:80 -s sh -b ,,sh-port,,",
+            "-A -t 1.1.1.3:80 -b flag-2,",
+            "-A -t 1.1.1.4:80 -s sh -b ''",
+            "R:-L -n|-A -t 1.1.1.9:80 -b ,|-A -t 1.1.1.10:80",
+            "SH:IPVSADM -A -t 1.1.1.5:80 -b ,",
+        ],
+    ),
+    case(
+        "persistence engine names",
+        &[
+            "-A -u 10.0.0.1:80 -p --pe abcdefghijklmnop",
+            "-A -u 10.0.0.1:80 -p --pe abcdefghijklmnopq",
+            "-A -u 10.0.0.1:80 -p --pe abcdefghijklmnopqrstuvwxyz0123456789",
+            "-A -u 10.0.0.1:80 -p --pe sipxxxxxxxxxxxxxx",
+            "-A -u 10.0.0.1:80 -p --pe SIP",
+            "-A -u 10.0.0.1:80 -p --pe sip",
+            "-A -u 10.0.0.1:80 -p --pe abcdefghijklmnopq",
+            "-E -u 10.0.0.1:80 -p --pe abcdefghijklmnopq",
+            "-E -u 10.0.0.2:80 -p --pe abcdefghijklmnopq",
+            "-E -u 10.0.0.1:80 -p",
+            "-A -u 10.0.0.3:80 --pe sip",
+            "-A -f 1 -p --pe sip",
+            "-A -t 10.0.0.4:80 -p --pe sip",
+        ],
+    ),
+    case(
+        "popt and option checks",
+        &[
+            "-nL",
+            "-lnc",
+            "-cL",
+            "--lis",
+            "--list=",
+            "-L --numeric=",
+            "-L --num",
+            "-L --stats --stats",
+            "-L -n -n",
+            "-L -L",
+            "-LZ",
+            "-hn",
+            "-vn",
+            "-h -L",
+            "-L -h",
+            "-v -L",
+            "-V",
+            "--help=1",
+            "-A -E",
+            "-Z -C",
+            "-S -R",
+            "-A -t 1.1.1.1:80 -s rr -s wlc",
+            "-A -t 1.1.1.1:80 -s",
+            "-A -t1.1.1.1:80 -srr -p=5",
+            "-A -t= ",
+            "-A -t=1.1.1.2:80 -p5",
+            "-A -t 1.1.1.3:80 -p 0x10",
+            "-A -t 1.1.1.4:80 -p 010",
+            "-A -t 1.1.1.5:80 -p +5",
+            "-A -t 1.1.1.5:80 -p 99999999999999999999",
+            "-A -t 1.1.1.5:80 -p -n",
+            "-A -t 1.1.1.5:80 -- -p 5",
+            "-a -t 1.1.1.2:80 -r 2.2.2.2 -w 0x10",
+            "-a -t 1.1.1.2:80 -r 2.2.2.3 -w 010 -x 0x10 -y 077",
+            "-a -t 1.1.1.2:80 -r 2.2.2.4 -w +3 -m",
+            "-a -t 1.1.1.2:80 -r 2.2.2.5 -w ''",
+            "-a -t 1.1.1.2:80 -r 2.2.2.5 -i --tun-type gue --tun-port 0x10",
+            "-a -t 1.1.1.2:80 -r 2.2.2.6 -i --tun-type GUE --tun-port 5",
+            "-a -t 1.1.1.2:80 -r 2.2.2.6 -i --tun-type gue --tun-port 65536",
+            "-a -t 1.1.1.2:80 -r 2.2.2.6 -mg",
+            "-a -t 1.1.1.2:80 -r 2.2.2.6 -r 3.3.3.3",
+            "-a -t 1.1.1.2:80 -r 2.2.2.6: -m",
+            "-a -t 1.1.1.2:80 -r 2.2.2.7:65535 -m",
+            "-a -t 1.1.1.2:80 -r 2.2.2.8:0 -m",
+            "-a -t 1.1.1.2:80 -r 0.0.0.0 -m",
+            "-a -t 1.1.1.2:80 -r 224.0.0.1 -g",
+            "-Z -t 1.1.1.2:80 -n",
+            "-Z -c",
+            "-C -t 1.1.1.1:80",
+            "-S -t 1.1.1.1:80",
+            "-S --stats",
+            "-L -t 1.1.1.2:80 -c",
+            "-L -t 1.1.1.2:80 --timeout",
+            "-L -n --stats --rate",
+            "-L -n --thresholds --persistent-conn",
+            "-L -n --stats --tun-info",
+            "-L -n -X",
+            "-L -n -s rr",
+            "-L -n -6",
+            "-L -n -f 1 -6",
+            "-L -n --mcast-interface lo",
+            "-L -n --tun-type gre",
+            "-L -n extra more",
+            "-L --timeout -c",
+            "-L --daemon --exact",
+            "-A -f 0x10",
+            "-A -f 010 -6 -6",
+            "-A -f 1 -f 2",
+            "-A -f 1 -t 1.1.1.1:80",
+            "-6 -f 1",
+            "-A -6 -t [2001:db8::1]:80",
+            "-A -f 3 -6 -p 10 -M 255.255.255.0",
+            "-A -f 4 -p 10 -M 255.255.255.0 -6",
+            "-A -f 5 -6 -p 10 -M 96",
+            "-A -t [2001:db8::1]:80 -p 10 -M 0",
+            "-A -t [2001:db8::1]:80 -p 10 -M 64x",
+            "-A -M 255.255.0.0 -t [2001:db8::2]:80 -p 10",
+            "-A -t 10.0.0.1:80 -p 10 -M 0x00ffffff",
+            "-A -t 10.0.0.2:80 -p 10 -M 24",
+            "-A -t 10.1:80",
+            "-A -t 0x0a000003:80",
+            "-A -t [10.0.0.4]:80",
+            "-A -t [::ffff:10.0.0.5]:80",
+            "-A -t [::10.0.0.6]:80",
+            "-A -t [2001:DB8::A]:http",
+            "-A -t [fe80::1%lo]:80",
+            "-A -t 10.0.0.7:0x50",
+            "-A -t 10.0.0.8:-1",
+            "-A -t 10.0.0.9:HTTP",
+            "--set 0x10 010 -1",
+            "--set 10 -- 20 30",
+            "--set 1 2 3 -n",
+            "--set=1 2 3",
+        ],
+    ),
+    case(
+        "sync daemon options",
+        &[
+            "--start-daemon=master --mcast-interface=lo --syncid=7 --sync-maxlen=1500",
+            "--start-daemon backup --mcast-interface lo --syncid 255 --mcast-group ff02::81 --mcast-port 65535 --mcast-ttl 255",
+            "-L --daemon",
+            "--stop-daemon master",
+            "--start-daemon master --mcast-interface lo --syncid 0x10 --mcast-group 239.255.255.255 --sync-maxlen 65507",
+            "-L --daemon",
+            "--start-daemon master --mcast-interface lo",
+            "--start-daemon backup --mcast-interface lo --mcast-group 224.0.0.81 --mcast-group 224.0.0.82",
+            "--start-daemon backup --mcast-interface lo --mcast-group 224.1",
+            "--start-daemon backup --mcast-interface lo --mcast-group ff02::1%lo",
+            "--start-daemon backup --mcast-interface lo --mcast-group fe80::1",
+            "--start-daemon backup --mcast-interface lo --mcast-group 223.255.255.255",
+            "--start-daemon backup --mcast-interface lo --mcast-port x",
+            "--start-daemon backup --mcast-interface lo --mcast-ttl 0",
+            "--start-daemon backup --mcast-interface lo --sync-maxlen 0",
+            "--start-daemon backup --mcast-interface lo --syncid -1",
+            "--start-daemon backup --mcast-interface lo --syncid 1 --syncid 2",
+            "--start-daemon backup --mcast-interface abcdefghijklmnopqrstuvwxyz",
+            "--start-daemon backup --mcast-interface ''",
+            "--start-daemon Master --mcast-interface lo",
+            "--start-daemon master --start-daemon backup",
+            "--start-daemon master --mcast-interface lo -t 1.1.1.1:80",
+            "--start-daemon master --mcast-interface lo --daemon",
+            "--stop-daemon master --mcast-interface lo",
+            "--stop-daemon foo",
+            "--stop-daemon",
+            "--stop-daemon master",
+            "--stop-daemon backup",
+            "--stop-daemon backup",
+            "-L --daemon",
+        ],
+    ),
+    case(
+        "errors against the table",
+        &[
+            "-A -t 1.1.1.1:80",
+            "-A -t 1.1.1.1:80 -s rr",
+            "-A -t 1.1.1.1:80 -s nope",
+            "-A -t 1.1.1.1:80 -p --pe nope",
+            "-E -t 1.1.1.1:80 -s nope",
+            "-E -t 1.1.1.2:80 -s nope",
+            "-E -t 1.1.1.2:80 -p --pe sip",
+            "-a -t 1.1.1.1:80 -r 2.2.2.2",
+            "-a -t 1.1.1.1:80 -r 2.2.2.2 -m",
+            "-a -t 1.1.1.1:80 -r 2.2.2.2:80 -i",
+            "-a -t 1.1.1.1:80 -r 2.2.2.2:81 -m",
+            "-e -t 1.1.1.1:80 -r 2.2.2.2:81 -g",
+            "-d -t 1.1.1.1:80 -r 2.2.2.2:82",
+            "-d -t 1.1.1.1:80 -r 2.2.2.2:81",
+            "-d -t 1.1.1.1:80 -r 2.2.2.2:81",
+            "-a -t 1.1.1.1:80 -r 1.1.1.1 -m",
+            "-a -t 1.1.1.1:80 -r 127.0.0.1:80 -m",
+            "-A -t [::1]:80",
+            "-a -t [::1]:80 -r [::1]:81 -m",
+            "-a -t [::1]:80 -r [fe80::1]:80 -m",
+            "-a -t [::1]:80 -r [ff02::1]:80 -m",
+            "-a -t [::1]:80 -r [::]:80 -m",
+            "-A -t [::]:80",
+            "-A -t [ff02::1]:80",
+            "-A -t 224.0.0.1:80",
+            "-A -t 255.255.255.255:80",
+            "-A -t 0.0.0.0:0 -p",
+            "-A -u 0.0.0.0:0 -p",
+            "-a -u 0.0.0.0:0 -r 1.2.3.4",
+            "-A -t 1.1.1.3 -p",
+            "-a -t 1.1.1.3 -r 2.2.2.2",
+            "-E -t 1.1.1.3 -s rr",
+            "-E -t 1.1.1.3 -s rr -p 5",
+            "-L -t 1.1.1.3",
+            "-Z -t 1.1.1.3",
+            "-Z -f 1",
+            "-Z -u [::1]:53",
+            "-D -f 1 -6",
+            "-L -f 1",
+            "-L -u [2001:db8::1]:53 -n",
+            "-e -t 9.9.9.9:80 -r 2.2.2.2 -m",
+            "-a -f 1 -r 2.2.2.2",
+            "-E -f 1",
+            "-D -t 1.1.1.3",
+            "-D -t 1.1.1.3",
+            "--set 2147483647 1 1",
+        ],
+    ),
 ];
 
 /// Puts the namespace back as a fresh one: no services, default
@@ -384,12 +644,29 @@ fn stdin_of(line: &str) -> Option<String> {
         if rest.is_empty() {
             String::new()
         } else {
-            rest.replace('|', "\n") + "\n"
+            expand(&rest.replace('|', "\n")) + "\n"
         }
     })
 }
 
+/// `{xN}` -> N times `x`.
+fn expand(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("{x") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let end = after.find('}').expect("{xN}");
+        out.push_str(&"x".repeat(after[..end].parse().expect("{xN}")));
+        rest = &after[end + 1..];
+    }
+    out + rest
+}
+
 fn real(line: &str) -> Output {
+    if let Some(cmd) = line.strip_prefix("SH:") {
+        return run("bash", &["-c", &cmd.replace("IPVSADM", "ipvsadm")], "");
+    }
     match stdin_of(line) {
         Some(input) => run("ipvsadm", &["-R"], &input),
         None => run("ipvsadm", &args(line), ""),
@@ -397,6 +674,10 @@ fn real(line: &str) -> Output {
 }
 
 fn ours(line: &str) -> Output {
+    if let Some(cmd) = line.strip_prefix("SH:") {
+        let tool = format!("{} ipvsadm", env!("CARGO_BIN_EXE_kipvs"));
+        return run("bash", &["-c", &cmd.replace("IPVSADM", &tool)], "");
+    }
     let mut a = vec!["ipvsadm"];
     match stdin_of(line) {
         Some(input) => {
@@ -461,6 +742,117 @@ fn ipvsadm_differential() {
         CASES.len(),
         CASES.len() * READS.len() * 3
     );
+}
+
+/// Names in listings without `-n` and names given on input, from
+/// `/etc/hosts` and `/etc/services` (written only in the throwaway test
+/// VM): long names cut where ipvsadm cuts them, aliases, IPv6 names,
+/// services of one protocol only.
+const NAME_CASES: &[Case] = &[
+    case(
+        "host and service names",
+        &[
+            "-A -t web:http",
+            "-A -t web.example.com:myservice -s rr",
+            "-a -t web:18080 -r real1:18080 -m",
+            "-a -t web:18080 -r real-server-with-a-long-name.example.org:alias1 -m",
+            "-a -t web:18080 -r [2001:db8:ffff::2]:18080 -i",
+            "-L -t web:myservice",
+            "-L -t 198.51.100.1:alias1 --stats",
+            "-A -t longone:19999",
+            "-a -t longone:19999 -r real-server-with-a-long-name.example.org:19999 -m",
+            "-A -t [2001:db8:ffff::1]:myservice",
+            "-A -t [2001:db8:ffff::2]:19999",
+            "-a -t [2001:db8:ffff::2]:19999 -r [2001:db8:ffff::1]:19999 -m",
+            "-A -t [v6host]:80",
+            "-A -t v6host:80",
+            "-A -t dup:80",
+            "-A -t host9:80",
+            "-A -t 198.51.100.5:19999",
+            "-A -t 198.51.100.6:19999",
+            "-A -t 198.51.100.7:19999",
+            "-A -u 198.51.100.5:myudp",
+            "-A -u 198.51.100.5:myservice",
+            "-A --sctp-service 198.51.100.1:sctpsvc",
+            "-a --sctp-service 198.51.100.1:17777 -r 198.51.100.101 -m",
+            "-A -t 198.51.100.1:numsvc",
+            "-A -f 1",
+            "-a -f 1 -r web:80",
+            "-a -f 1 -r real1",
+            "-A -f 1 -6",
+            "-a -f 1 -6 -r [2001:db8:ffff::2]:80",
+            "-A -t 198.51.100.8:80 -p 10 -M web",
+            "-A -t 127.0.0.1:80",
+            "-A -t [::1]:80",
+            "-A -t 0.0.0.0:0 -p",
+        ],
+    ),
+    case(
+        "names in a restore",
+        &["R:-A -t web:myservice|-a -t web:myservice -r real1:http -m|-L|-S|-L --stats|-L --rate|-L --thresholds|-L --persistent-conn|-L --tun-info"],
+    ),
+];
+
+/// Entries `NAME_CASES` look up; appended once to the VM's own files.
+const HOSTS: &str = "\
+198.51.100.1 web.example.com web
+198.51.100.2 averyveryveryverylonghostnamethatexceedsthesixtycharacterlimit.example.com longone
+198.51.100.3 dup
+198.51.100.4 dup
+198.51.100.5 twentyeightcharacterhostnam
+198.51.100.6 twentysevencharacterhostna
+198.51.100.7 thirtythreecharacterhostnamexxx
+198.51.100.8 mask.example.com
+198.51.100.9 host9
+198.51.100.9 host9b
+2001:db8:ffff::1 v6host
+2001:db8:ffff::2 averyveryveryverylonghostnamethatexceedsthesixtycharacterlimit6.example.com
+198.51.100.101 real1
+198.51.100.102 real-server-with-a-long-name.example.org
+";
+const SERVICES: &str = "\
+myservice 18080/tcp alias1
+myudp 15353/udp
+longservicenamexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx 19999/tcp
+sctpsvc 17777/sctp
+numsvc 40012/tcp
+";
+
+#[test]
+fn ipvsadm_names() {
+    if !private_netns() || !require_ipvs() || !require_tool("ipvsadm") {
+        return;
+    }
+    if !kipvs_testutil::in_vm() {
+        kipvs_testutil::skip("writes /etc/hosts and /etc/services: only in the test VM");
+        return;
+    }
+    let _hosts = Appended::to("/etc/hosts", HOSTS);
+    let _services = Appended::to("/etc/services", SERVICES);
+    for case in NAME_CASES {
+        differential(case);
+    }
+}
+
+/// Lines appended to a file for one test, taken out again when dropped
+/// (on a failure too), so that other tests see the files as they were.
+struct Appended {
+    path: &'static str,
+    before: String,
+}
+
+impl Appended {
+    fn to(path: &'static str, lines: &str) -> Appended {
+        let before = std::fs::read_to_string(path).unwrap_or_default();
+        std::fs::write(path, format!("{before}\n{lines}")).unwrap();
+        Appended { path, before }
+    }
+}
+
+impl Drop for Appended {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.path, &self.before);
+    }
 }
 
 /// An error leaves the table as it was.

@@ -343,3 +343,20 @@ fn listings_timeouts_daemons() {
     assert_eq!(ok("-R").cmd, Cmd::Restore);
     assert_eq!(ok("--clear").cmd, Cmd::Flush);
 }
+
+#[test]
+fn scheduler_flags_of_only_commas_crash_like_ipvsadm() {
+    // strtok finds no flag and ipvsadm hands NULL to strcmp.
+    assert_eq!(p("-A -t 1.1.1.1:80 -b ,"), Err(Exit::segfault()));
+    assert_eq!(p("-L -b ,,,"), Err(Exit::segfault()));
+    assert_eq!(
+        ok("-A -t 1.1.1.1:80 -b ,flag-1,").svc.flags,
+        IP_VS_SVC_F_SCHED1
+    );
+}
+
+#[test]
+fn persistence_engine_names_keep_16_bytes() {
+    let e = ok("-A -u 1.1.1.1:80 -p --pe abcdefghijklmnopqrstuvwxyz");
+    assert_eq!(e.svc.pe_name, "abcdefghijklmnop");
+}

@@ -98,6 +98,7 @@ pub mod errno {
     pub const ENOENT: i32 = super::ENOENT;
     pub const EEXIST: i32 = super::EEXIST;
     pub const ESRCH: i32 = super::ESRCH;
+    pub const ENODEV: i32 = 19;
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use kipvs::ipvs::{
 
 use super::{
     args::{self, Cmd, Entry, *},
+    bytes,
     errors::{errno, errno_of, ipvs_strerror, Func},
     list, restore, Exit, Out,
 };
@@ -75,6 +76,20 @@ pub struct Refused {
 }
 
 pub fn refuse(ctx: &mut Ctx<'_>, entry: &Entry, r: Refused) -> i32 {
+    if r.func == Func::StartDaemon {
+        // start_sync_thread: a daemon of that state first, then the device.
+        let state = state(entry.daemon.master);
+        let running = ctx
+            .ipvs
+            .daemons()
+            .is_ok_and(|ds| ds.iter().any(|d| d.state == state));
+        let errno = if running {
+            errno::EEXIST
+        } else {
+            errno::ENODEV
+        };
+        return report(ctx, r.func, errno);
+    }
     let key = service_key(&entry.svc);
     let exists = ctx.ipvs.service(&key).is_ok();
     let errno = match (r.func, exists) {
@@ -100,8 +115,14 @@ pub fn service_key(svc: &Svc) -> ServiceKey {
     }
 }
 
+/// `None` when the kernel would not find the scheduler or persistence
+/// engine: names the library refuses, and names that are not UTF-8 (bytes
+/// ipvsadm sends as they are, which no module is called).
 fn service(svc: &Svc) -> Option<Service> {
     let scheduler: Scheduler = svc.sched_name.parse().ok()?;
+    if std::str::from_utf8(&bytes::to_bytes(&svc.pe_name)).is_err() {
+        return None;
+    }
     let mut s = Service::new(service_key(svc)).scheduler(scheduler);
     s.flags = ServiceFlags(svc.flags);
     s.timeout = svc.timeout;
@@ -175,6 +196,13 @@ pub fn change(entry: &Entry) -> Option<Result<Change, Refused>> {
         ),
         Cmd::StartDaemon => {
             let d = &entry.daemon;
+            // An interface name that is not UTF-8 names no interface the
+            // library can ask for; the kernel would find none.
+            if std::str::from_utf8(&bytes::to_bytes(&d.mcast_ifn)).is_err() {
+                return Some(Err(Refused {
+                    func: Func::StartDaemon,
+                }));
+            }
             (
                 Func::StartDaemon,
                 Op::StartDaemon(Daemon {

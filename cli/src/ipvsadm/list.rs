@@ -1,16 +1,22 @@
 //! ipvsadm's listings: `-L` in all its variants (`--stats`, `--rate`,
 //! `--thresholds`, `--persistent-conn`, `--tun-info`, `--exact`, `-n`,
 //! `--nosort`), `-S` rules, `-c` connections, `--timeout` and `--daemon`,
-//! with ipvsadm's column widths, truncations and sort order.
+//! with ipvsadm's column widths and truncations, in its sort order
+//! ([`super::sort`]).
 
 use std::{fmt::Write, net::IpAddr};
 
 use kipvs::ipvs::{
-    Connection, Daemon, DaemonState, Destination, ForwardMethod, Info, Service, ServiceKey,
-    Timeouts, TunnelType,
+    Connection, Daemon, DaemonState, Destination, ForwardMethod, Info, Service, Timeouts,
+    TunnelType,
 };
 
-use super::{args::*, netdb};
+pub use super::sort::{sort_dests, sort_services};
+use super::{
+    args::*,
+    netdb,
+    sort::{dests_order, view},
+};
 
 /// `NVERSION`: the header of `-L`.
 pub fn header(info: &Info) -> String {
@@ -41,161 +47,6 @@ pub fn title(format: u32) -> &'static str {
     } else {
         ""
     }
-}
-
-/// The fields libipvs compares and prints, as ipvsadm sees a service.
-struct SvcView {
-    fwmark: u32,
-    af: u16,
-    protocol: u16,
-    addr: IpAddr,
-    port: u16,
-}
-
-fn view(key: &ServiceKey) -> SvcView {
-    match *key {
-        ServiceKey::Addr {
-            protocol,
-            addr,
-            port,
-        } => SvcView {
-            fwmark: 0,
-            af: if addr.is_ipv6() { AF_INET6 } else { AF_INET },
-            protocol: protocol.number(),
-            addr,
-            port,
-        },
-        ServiceKey::Fwmark { mark, ipv6 } => SvcView {
-            fwmark: mark,
-            af: if ipv6 { AF_INET6 } else { AF_INET },
-            protocol: 0,
-            addr: if ipv6 {
-                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
-            } else {
-                IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
-            },
-            port: 0,
-        },
-    }
-}
-
-/// The address as libipvs's `union nf_inet_addr`, in host-order words.
-fn words(addr: IpAddr) -> [u32; 4] {
-    match addr {
-        IpAddr::V4(a) => [u32::from(a), 0, 0, 0],
-        IpAddr::V6(a) => {
-            let o = a.octets();
-            std::array::from_fn(|i| {
-                u32::from_be_bytes([o[4 * i], o[4 * i + 1], o[4 * i + 2], o[4 * i + 3]])
-            })
-        }
-    }
-}
-
-/// libipvs's address comparison: unsigned differences read as `int`, so
-/// addresses more than 2^31 apart compare "backwards", as in ipvsadm.
-fn cmp_addr(af: u16, a: IpAddr, b: IpAddr) -> i32 {
-    let (a, b) = (words(a), words(b));
-    if af == AF_INET6 {
-        for i in 0..4 {
-            let r = a[i].wrapping_sub(b[i]) as i32;
-            if r != 0 {
-                return r;
-            }
-        }
-        0
-    } else {
-        a[0].wrapping_sub(b[0]) as i32
-    }
-}
-
-/// `ipvs_cmp_services`.
-fn cmp_services(a: &Service, b: &Service) -> i32 {
-    let (a, b) = (view(&a.key), view(&b.key));
-    let r = a.fwmark.wrapping_sub(b.fwmark) as i32;
-    if r != 0 {
-        return r;
-    }
-    let r = i32::from(a.af) - i32::from(b.af);
-    if r != 0 {
-        return r;
-    }
-    let r = i32::from(a.protocol) - i32::from(b.protocol);
-    if r != 0 {
-        return r;
-    }
-    let r = cmp_addr(a.af, a.addr, b.addr);
-    if r != 0 {
-        return r;
-    }
-    i32::from(a.port) - i32::from(b.port)
-}
-
-/// `ipvs_cmp_dests`: the first entry's family decides how to compare.
-fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
-    let af = if a.addr.is_ipv6() { AF_INET6 } else { AF_INET };
-    let r = cmp_addr(af, a.addr, b.addr);
-    if r != 0 {
-        return r;
-    }
-    i32::from(a.port) - i32::from(b.port)
-}
-
-/// glibc's `qsort` (a top-down merge sort, taking from the left half on
-/// ties). libipvs's comparators are not transitive, so only the same
-/// algorithm gives the same order. It sorts positions, not the entries:
-/// moving a service with its real servers at every level of the merge
-/// costs more than the whole listing otherwise does.
-fn msort<T>(v: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> i32) {
-    let order = msort_order(v, cmp);
-    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
-    v.extend(order.into_iter().filter_map(|i| slots[i].take()));
-}
-
-/// The positions of `v` in the order `msort` would put them.
-fn msort_order<T>(v: &[T], cmp: &impl Fn(&T, &T) -> i32) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    if v.len() > 1 {
-        let mut scratch = Vec::with_capacity(v.len());
-        msort_positions(&mut order, &mut scratch, &|a, b| cmp(&v[a], &v[b]));
-    }
-    order
-}
-
-fn msort_positions(v: &mut [usize], scratch: &mut Vec<usize>, cmp: &impl Fn(usize, usize) -> i32) {
-    let n = v.len();
-    if n <= 1 {
-        return;
-    }
-    let n1 = n / 2;
-    msort_positions(&mut v[..n1], scratch, cmp);
-    msort_positions(&mut v[n1..], scratch, cmp);
-    scratch.clear();
-    let (mut i, mut j) = (0, n1);
-    while i < n1 && j < n {
-        if cmp(v[i], v[j]) <= 0 {
-            scratch.push(v[i]);
-            i += 1;
-        } else {
-            scratch.push(v[j]);
-            j += 1;
-        }
-    }
-    scratch.extend_from_slice(&v[i..n1]);
-    scratch.extend_from_slice(&v[j..n]);
-    v.copy_from_slice(scratch);
-}
-
-/// `ipvs_sort_services`.
-pub fn sort_services(table: &mut Vec<(Service, Vec<Destination>)>) {
-    msort(table, &|a: &(Service, Vec<Destination>), b| {
-        cmp_services(&a.0, &b.0)
-    });
-}
-
-/// `ipvs_sort_dests`.
-pub fn sort_dests(dests: &mut Vec<Destination>) {
-    msort(dests, &cmp_dests);
 }
 
 /// `addrport_to_anyname`.
@@ -485,7 +336,7 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
     out.push('\n');
 
     let order = if format & FMT_NOSORT == 0 {
-        msort_order(dests, &cmp_dests)
+        dests_order(dests)
     } else {
         (0..dests.len()).collect()
     };

@@ -8,14 +8,17 @@
 //! consecutive changes to the kernel in batches ([`restore`]).
 
 pub mod args;
+mod bytes;
 mod errors;
 mod exec;
 mod list;
 mod netdb;
 mod popt;
 pub mod restore;
+mod sort;
 mod table;
 mod usage;
+mod values;
 
 /// ipvsadm's listing formats, shared with the native subcommands.
 pub(crate) mod listing {
@@ -54,6 +57,18 @@ impl Exit {
         }
     }
 
+    /// ipvsadm dying of a segmentation fault (a code path of its that
+    /// dereferences NULL): killed by `SIGSEGV`, its buffered standard
+    /// output lost.
+    pub fn segfault() -> Exit {
+        Exit {
+            code: -libc::SIGSEGV,
+            stdout: String::new(),
+            stderr: String::new(),
+            fatal: true,
+        }
+    }
+
     /// Help or version text, then `exit(0)`.
     pub fn stdout(text: String) -> Exit {
         Exit {
@@ -88,7 +103,7 @@ impl Out {
     }
 
     pub fn print(&mut self, s: &str) {
-        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.extend_from_slice(&bytes::to_bytes(s));
         if self.line_buffered {
             if let Some(end) = self.buf.iter().rposition(|&b| b == b'\n') {
                 let rest = self.buf.split_off(end + 1);
@@ -104,7 +119,7 @@ impl Out {
     }
 
     pub fn eprint(&mut self, s: &str) {
-        let _ = io::stderr().write_all(s.as_bytes());
+        let _ = io::stderr().write_all(&bytes::to_bytes(s));
     }
 
     fn write_out(&mut self) {
@@ -114,6 +129,10 @@ impl Out {
     }
 
     fn exit(&mut self, e: &Exit) -> i32 {
+        if e.code < 0 {
+            self.buf.clear();
+            die_of_signal(-e.code);
+        }
         self.print(&e.stdout);
         self.eprint(&e.stderr);
         e.code & 0xff
@@ -126,9 +145,10 @@ impl Out {
 
 /// Runs as `ipvsadm` with `args` (`args[0]` is the program name); returns the exit code.
 pub fn main(global: &Global, args: Vec<OsString>) -> i32 {
+    use std::os::unix::ffi::OsStrExt;
     let argv: Vec<String> = args
-        .into_iter()
-        .map(|a| a.to_string_lossy().into_owned())
+        .iter()
+        .map(|a| bytes::from_bytes(a.as_bytes()))
         .collect();
     let mut out = Out::new();
     let code = run(global, argv, &mut out);
@@ -215,4 +235,19 @@ fn modprobe_ipvs() -> bool {
         .stdin(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// Ends the process by `signal` with its default action, as the kernel
+/// ends a C program that faults, so that the parent sees the same wait
+/// status. The Rust runtime's own `SIGSEGV` handler is put back to the
+/// default first.
+#[allow(unsafe_code)]
+fn die_of_signal(signal: i32) -> ! {
+    // SAFETY: resetting a signal's disposition to SIG_DFL and raising it
+    // touch no memory of this program.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+    std::process::abort()
 }

@@ -11,6 +11,14 @@ use std::{
     net::{Ipv4Addr, Ipv6Addr},
 };
 
+use super::bytes::{from_bytes, to_bytes};
+
+/// The C string a front-end string stands for (`None` with a NUL inside,
+/// which no C string has).
+fn c_string(s: &str) -> Option<CString> {
+    CString::new(to_bytes(s).into_owned()).ok()
+}
+
 // glibc functions the libc crate does not declare for Linux.
 mod sys {
     extern "C" {
@@ -37,7 +45,7 @@ mod sys {
 
 /// `inet_aton`: the permissive IPv4 parser ipvsadm uses for addresses and masks.
 pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let c = CString::new(s).ok()?;
+    let c = c_string(s)?;
     let mut out = libc::in_addr { s_addr: 0 };
     // SAFETY: `c` is a NUL-terminated string and `out` a valid in_addr.
     let ok = unsafe { sys::inet_aton(c.as_ptr(), &mut out) };
@@ -46,7 +54,7 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
 
 /// `inet_pton(AF_INET, ...)`: a strict dotted quad.
 pub fn inet_pton4(s: &str) -> Option<Ipv4Addr> {
-    let c = CString::new(s).ok()?;
+    let c = c_string(s)?;
     let mut out = [0u8; 4];
     // SAFETY: `c` is NUL-terminated; `out` has room for a struct in_addr.
     let ok = unsafe { sys::inet_pton(libc::AF_INET, c.as_ptr(), out.as_mut_ptr().cast()) };
@@ -55,7 +63,7 @@ pub fn inet_pton4(s: &str) -> Option<Ipv4Addr> {
 
 /// `inet_pton(AF_INET6, ...)`.
 pub fn inet_pton6(s: &str) -> Option<Ipv6Addr> {
-    let c = CString::new(s).ok()?;
+    let c = c_string(s)?;
     let mut out = [0u8; 16];
     // SAFETY: `c` is NUL-terminated; `out` has room for a struct in6_addr.
     let ok = unsafe { sys::inet_pton(libc::AF_INET6, c.as_ptr(), out.as_mut_ptr().cast()) };
@@ -90,7 +98,7 @@ pub fn ntop(addr: std::net::IpAddr) -> String {
 
 /// ipvsadm's `host_to_addr`: `gethostbyname`, IPv4 answers only, first address.
 pub fn host_to_addr(name: &str) -> Option<Ipv4Addr> {
-    let c = CString::new(name).ok()?;
+    let c = c_string(name)?;
     // SAFETY: `c` is NUL-terminated. The result points into libc's static
     // storage, read before any other netdb call.
     unsafe {
@@ -121,7 +129,7 @@ pub fn addr_to_host(addr: std::net::IpAddr) -> Option<String> {
         if h.is_null() || (*h).h_name.is_null() {
             return None;
         }
-        Some(CStr::from_ptr((*h).h_name).to_string_lossy().into_owned())
+        Some(from_bytes(CStr::from_ptr((*h).h_name).to_bytes()))
     }
 }
 
@@ -137,7 +145,7 @@ fn proto_name(proto: u16) -> Option<&'static CStr> {
 /// ipvsadm's `service_to_port`: `getservbyname` for the service's protocol.
 pub fn service_to_port(name: &str, proto: u16) -> Option<u16> {
     let p = proto_name(proto)?;
-    let c = CString::new(name).ok()?;
+    let c = c_string(name)?;
     // SAFETY: both strings are NUL-terminated; the result is read at once.
     unsafe {
         let s = libc::getservbyname(c.as_ptr(), p.as_ptr());
@@ -157,7 +165,7 @@ pub fn port_to_service(port: u16, proto: u16) -> Option<String> {
         if s.is_null() || (*s).s_name.is_null() {
             return None;
         }
-        Some(CStr::from_ptr((*s).s_name).to_string_lossy().into_owned())
+        Some(from_bytes(CStr::from_ptr((*s).s_name).to_bytes()))
     }
 }
 

@@ -7,16 +7,22 @@
 //! per line, in order, before anything a later line prints.
 
 use super::{
-    args,
+    args, bytes,
     errors::{errno_of, ipvs_strerror},
     exec::{self, Change, Ctx},
     Exit,
 };
 
+/// config_stream.h's `MAX_LINE_LENGTH`, the width of each `fscanf` word.
+const MAX_LINE_LENGTH: usize = 4096;
+
 /// `config_stream_read`: the next line's words, `argv[0]` first, or `None`
 /// at the end. ipvsadm drops every word `ipvsadm`; it has no comments (its
 /// `#` test looks at the wrong buffer); blanks before a final line that has
-/// no newline make it vanish.
+/// no newline make it vanish. Its `fscanf("%4096[^ \t\n\r]%1[ \t\n\r]")`
+/// cuts a longer word into 4096-byte words on the same line (the
+/// terminating NUL of a full buffer lands on the blank it failed to read,
+/// so the line goes on), and a word ends, as a C string, at a NUL byte.
 pub fn next_line(input: &[u8], pos: &mut usize, program: &str) -> Option<Vec<String>> {
     let mut words = vec![program.to_owned()];
     let mut ntoken = 0;
@@ -42,13 +48,17 @@ pub fn next_line(input: &[u8], pos: &mut usize, program: &str) -> Option<Vec<Str
             continue;
         }
         let start = *pos;
-        while *pos < input.len() && !is_blank(input[*pos]) {
+        while *pos < input.len() && *pos - start < MAX_LINE_LENGTH && !is_blank(input[*pos]) {
             *pos += 1;
         }
-        let token = String::from_utf8_lossy(&input[start..*pos]).into_owned();
-        if token != "ipvsadm" {
+        let word = &input[start..*pos];
+        let word = word.split(|&b| b == 0).next().unwrap_or_default();
+        if word != b"ipvsadm" {
             ntoken += 1;
-            words.push(token);
+            words.push(bytes::from_bytes(word));
+        }
+        if *pos - start == MAX_LINE_LENGTH && input.get(*pos).is_some_and(|&c| !is_blank(c)) {
+            continue;
         }
         if let Some(&c) = input.get(*pos) {
             *pos += 1;
@@ -185,5 +195,22 @@ mod tests {
         // Blanks after the last word of an unterminated last line lose it.
         assert_eq!(lines("-C\n-Z  "), vec![vec!["ipvsadm", "-C"]]);
         assert_eq!(lines("-Z "), vec![vec!["ipvsadm", "-Z"]]);
+    }
+
+    #[test]
+    fn long_words_split_and_nul_ends_a_word() {
+        let long = "x".repeat(4096 + 10);
+        let got = lines(&format!("-A {long}-t\n-C\n"));
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0][2], "x".repeat(4096));
+        assert_eq!(got[0][3], "xxxxxxxxxx-t");
+        assert_eq!(got[1], vec!["ipvsadm", "-C"]);
+        assert_eq!(
+            lines("-A\0x -t 1.1.1.1:80\0y\n\0 ipvsadm\0z\n"),
+            vec![
+                vec!["ipvsadm", "-A", "-t", "1.1.1.1:80"],
+                vec!["ipvsadm", ""],
+            ]
+        );
     }
 }

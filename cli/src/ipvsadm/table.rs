@@ -1,8 +1,13 @@
 //! ipvsadm's tables: the header constants it uses, its commands and
 //! options (`OPTC_*`, `optnames`, `commands_v_options`,
-//! `tunnel_types_v_options`), and its popt option table.
+//! `tunnel_types_v_options`) with the checks that read them, and its popt
+//! option table.
 
-use super::popt::{Arg, Opt};
+use super::{
+    popt::{Arg, Opt},
+    values::fail,
+    Exit,
+};
 
 pub const AF_INET: u16 = 2;
 pub const AF_INET6: u16 = 10;
@@ -30,7 +35,8 @@ pub const IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM: u16 = 2;
 pub const IPVS_SVC_PERSISTENT_TIMEOUT: u32 = 360;
 pub const MAX_TIMEOUT: i64 = 86400 * 31;
 pub const IP_VS_SCHEDNAME_MAXLEN: usize = 16;
-pub const IP_VS_PENAME_MAXLEN: usize = 32;
+/// ipvsadm keeps this many bytes of `--pe`.
+pub const IP_VS_PENAME_MAXLEN: usize = 16;
 pub const IP_VS_IFNAME_MAXLEN: usize = 16;
 pub const INT_MAX: i64 = i32::MAX as i64;
 
@@ -183,6 +189,83 @@ pub const TUNOPTS: [u32; 4] = [
 ];
 /// `tunnel_types_v_options`: tun-port, nocsum, csum, remcsum per tunnel type.
 pub const TUNNEL_TYPES_V_OPTIONS: [&[u8; 4]; 3] = [b"xxxx", b"+111", b"x11x"];
+
+/// `generic_opt_check`: the options given against the command's row of
+/// [`COMMANDS_V_OPTIONS`].
+pub fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), Exit> {
+    let i = cmd as usize;
+    let row = COMMANDS_V_OPTIONS[i];
+    let mut last = 0;
+    let mut count = 0;
+    for j in 0..NUMBER_OF_OPT {
+        if options & (1 << j) == 0 {
+            if row[j] == b'+' {
+                return Err(fail(format!(
+                    "You need to supply the '{}' option for the '{}' command",
+                    OPTNAMES[j], CMDNAMES[i]
+                )));
+            }
+        } else {
+            if row[j] == b'x' {
+                return Err(fail(format!(
+                    "Illegal '{}' option with the '{}' command",
+                    OPTNAMES[j], CMDNAMES[i]
+                )));
+            }
+            if row[j] == b'1' {
+                count += 1;
+                if count == 1 {
+                    last = j;
+                    continue;
+                }
+                return Err(fail(format!(
+                    "The option '{}' conflicts with the '{}' option in the '{}' command",
+                    OPTNAMES[j], OPTNAMES[last], CMDNAMES[i]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `tunnel_opt_check`: the tunnel options given against the tunnel type's
+/// row of [`TUNNEL_TYPES_V_OPTIONS`].
+pub fn tunnel_opt_check(tun_type: u8, options: u64) -> Result<(), Exit> {
+    let i = usize::from(tun_type);
+    let mut last = 0;
+    let mut count = 0;
+    for (j, &k) in TUNOPTS.iter().enumerate() {
+        let rule = TUNNEL_TYPES_V_OPTIONS[i][j];
+        let name = OPTNAMES[k as usize];
+        if options & (1 << k) == 0 {
+            if rule == b'+' {
+                return Err(fail(format!(
+                    "You need to supply the '{name}' option for the '{}' tunnel type",
+                    TUNNAMES[i]
+                )));
+            }
+        } else {
+            if rule == b'x' {
+                return Err(fail(format!(
+                    "Illegal '{name}' option with the '{}' tunnel type",
+                    TUNNAMES[i]
+                )));
+            }
+            if rule == b'1' {
+                count += 1;
+                if count == 1 {
+                    last = k;
+                    continue;
+                }
+                return Err(fail(format!(
+                    "The option '{name}' conflicts with the '{}' option in the '{}' tunnel type",
+                    OPTNAMES[last as usize], TUNNAMES[i]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tag {
