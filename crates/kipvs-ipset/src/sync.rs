@@ -3,7 +3,12 @@
 
 use std::collections::HashMap;
 
-use crate::{entry::Entry, handle::IpSet, types::SetName, types::SetType, Error, Result};
+use crate::{
+    entry::{Entry, Part},
+    handle::IpSet,
+    types::{SetName, SetType},
+    Error, Result,
+};
 
 /// What [`IpSet::sync`] changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,23 +68,23 @@ impl IpSet {
 /// does: the keys to delete, the entries to add or re-add (missing ones
 /// first, in input order), and the counts.
 fn plan(set_type: SetType, have: &[Entry], want: &[Entry]) -> (Vec<Entry>, Vec<Entry>, SyncStats) {
-    let listed: HashMap<Entry, &Entry> = have.iter().map(|e| (e.key(), e)).collect();
-    let mut wanted: HashMap<Entry, usize> = HashMap::with_capacity(want.len());
+    // Keyed by the borrowed parts: no element is copied to be compared.
+    let listed: HashMap<&[Part], &Entry> = have.iter().map(|e| (&e.parts[..], e)).collect();
+    let mut wanted: HashMap<&[Part], usize> = HashMap::with_capacity(want.len());
     for (i, e) in want.iter().enumerate() {
-        wanted.insert(e.key(), i);
+        wanted.insert(&e.parts, i);
     }
     let extra: Vec<Entry> = have
         .iter()
+        .filter(|e| !wanted.contains_key(&e.parts[..]))
         .map(Entry::key)
-        .filter(|k| !wanted.contains_key(k))
         .collect();
     let (mut missing, mut updates) = (Vec::new(), Vec::new());
     for (i, e) in want.iter().enumerate() {
-        let key = e.key();
-        if wanted.get(&key) != Some(&i) {
+        if wanted.get(&e.parts[..]) != Some(&i) {
             continue;
         }
-        match listed.get(&key) {
+        match listed.get(&e.parts[..]) {
             None => missing.push(e.clone()),
             Some(l) => updates.extend(update(set_type, e, l)),
         }
