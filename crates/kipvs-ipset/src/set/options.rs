@@ -213,6 +213,8 @@ impl CreateOptions {
                 "bitmask and netmask are mutually exclusive, provide only one",
             )
         };
+        // hash:mac has no family but every other hash option.
+        let hash = set_type.is_hash();
         let mut i = 0;
         while i < words.len() {
             let word = words[i];
@@ -241,19 +243,19 @@ impl CreateOptions {
                     o.family = Some(Family::Inet6);
                     false
                 }
-                ("hashsize", true) => {
+                ("hashsize", _) if hash => {
                     o.hashsize = Some(number(arg()?, u32::MAX as u64)? as u32);
                     true
                 }
-                ("maxelem", true) => {
+                ("maxelem", _) if hash => {
                     o.maxelem = Some(number(arg()?, u32::MAX as u64)? as u32);
                     true
                 }
-                ("bucketsize", true) => {
+                ("bucketsize", _) if hash => {
                     o.bucketsize = Some(number(arg()?, 255)? as u8);
                     true
                 }
-                ("initval", true) => {
+                ("initval", _) if hash => {
                     o.initval = Some(number(arg()?, u32::MAX as u64)? as u32);
                     true
                 }
@@ -312,7 +314,7 @@ impl CreateOptions {
                     o.skbinfo = true;
                     false
                 }
-                ("forceadd", true) => {
+                ("forceadd", _) if hash => {
                     o.forceadd = true;
                     false
                 }
@@ -372,4 +374,38 @@ fn parse_range(set_type: SetType, s: &str) -> Result<Range> {
         from: addr(a)?,
         to: addr(b)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_mac_takes_the_hash_options_but_no_family() {
+        let words = [
+            "hashsize",
+            "64",
+            "maxelem",
+            "10",
+            "forceadd",
+            "bucketsize",
+            "4",
+        ];
+        let o = CreateOptions::parse(SetType::HashMac, &words).unwrap();
+        assert_eq!(
+            (o.hashsize, o.maxelem, o.bucketsize),
+            (Some(64), Some(10), Some(4))
+        );
+        assert!(o.forceadd);
+        for words in [&["family", "inet"][..], &["-6"]] {
+            let e = CreateOptions::parse(SetType::HashMac, words).unwrap_err();
+            assert!(e.to_string().contains("Unknown argument"), "{e}");
+        }
+        let e = CreateOptions::parse(SetType::BitmapPort, &["range", "1-2", "hashsize", "64"])
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("Unknown argument: `hashsize'"),
+            "{e}"
+        );
+    }
 }
