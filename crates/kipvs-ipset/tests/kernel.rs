@@ -303,4 +303,21 @@ fn sync_reconciles_the_extensions_a_listing_shows() {
     assert!(matches!(get(5).timeout, Some(1..=100)), "{:?}", get(5));
     assert!(matches!(get(6).timeout, Some(500..=600)), "{:?}", get(6));
     assert_eq!(get(6).comment, None);
+
+    // ipset itself reads the same state back.
+    if require_tool("ipset") {
+        let out = run("ipset", &["save", "ext"], "");
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let line = |net: &str| {
+            out.stdout
+                .lines()
+                .find(|l| l.starts_with(&format!("add ext {net} ")))
+                .unwrap_or_else(|| panic!("{net} in {}", out.stdout))
+                .to_owned()
+        };
+        assert!(line("10.1.0.0/16").ends_with(" packets 5 bytes 500 comment \"b\""));
+        assert!(line("10.2.0.0/16").contains(" nomatch "));
+        assert!(!line("10.3.0.0/16").contains("skb"));
+        assert!(!line("10.4.0.0/16").contains("nomatch"));
+    }
 }
