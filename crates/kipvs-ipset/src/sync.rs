@@ -35,6 +35,10 @@ impl IpSet {
     /// * `comment`, `skbmark`, `skbprio`, `skbqueue`: as desired (an
     ///   absent one, or a zero skb value, clears the listed one);
     /// * `nomatch`, on the types that take it;
+    /// * `wildcard` (hash:net,iface): the kernel keeps the flag of the
+    ///   first add and an exist re-add cannot change it, so such an
+    ///   element is deleted and added again with its counters, and is
+    ///   briefly absent;
     /// * `timeout`, only where the desired entry states one: it is a
     ///   lifetime to grant, so an element is re-added when its remaining
     ///   time is longer than desired or only one of the two is permanent
@@ -79,6 +83,8 @@ fn plan(set_type: SetType, have: &[Entry], want: &[Entry]) -> (Vec<Entry>, Vec<E
         .filter(|e| !wanted.contains_key(&e.parts[..]))
         .map(Entry::key)
         .collect();
+    let deleted = extra.len();
+    let mut extra = extra;
     let (mut missing, mut updates) = (Vec::new(), Vec::new());
     for (i, e) in want.iter().enumerate() {
         if wanted.get(&e.parts[..]) != Some(&i) {
@@ -86,12 +92,18 @@ fn plan(set_type: SetType, have: &[Entry], want: &[Entry]) -> (Vec<Entry>, Vec<E
         }
         match listed.get(&e.parts[..]) {
             None => missing.push(e.clone()),
+            Some(l) if set_type == SetType::HashNetIface && e.wildcard != l.wildcard => {
+                extra.push(e.key());
+                let mut again = readd(e, l);
+                (again.packets, again.bytes) = (l.packets, l.bytes);
+                updates.push(again);
+            }
             Some(l) => updates.extend(update(set_type, e, l)),
         }
     }
     let stats = SyncStats {
         added: missing.len(),
-        deleted: extra.len(),
+        deleted,
         updated: updates.len(),
     };
     missing.extend(updates);
@@ -114,16 +126,20 @@ fn update(set_type: SetType, want: &Entry, listed: &Entry) -> Option<Entry> {
         || want
             .timeout
             .is_some_and(|t| lifetime_differs(listed.timeout, t));
-    if !differs {
-        return None;
-    }
+    differs.then(|| readd(want, listed))
+}
+
+/// `want` as re-added over `listed`: without counters (the kernel's
+/// statistics stay), and with the remaining timeout when `want` states
+/// none (the kernel would reset it to the set's default).
+fn readd(want: &Entry, listed: &Entry) -> Entry {
     let mut e = want.clone();
     e.packets = None;
     e.bytes = None;
     if e.timeout.is_none() {
         e.timeout = listed.timeout;
     }
-    Some(e)
+    e
 }
 
 /// Whether an element with `listed` seconds left (0: permanent; none: the
@@ -198,6 +214,30 @@ mod tests {
         assert_eq!(update(SetType::HashIp, &zero, &ip), None);
         zero.skbmark = Some((1, u32::MAX));
         assert!(update(SetType::HashIp, &zero, &ip).is_some());
+    }
+
+    #[test]
+    fn a_wildcard_change_deletes_and_adds_with_the_counters() {
+        let iface = |wildcard| {
+            let mut e = Entry::new(vec![
+                net(1).parts[0].clone(),
+                Part::Iface {
+                    name: "eth".into(),
+                    physdev: false,
+                },
+            ]);
+            e.wildcard = wildcard;
+            e
+        };
+        let mut listed = iface(false);
+        listed.packets = Some(3);
+        listed.bytes = Some(30);
+        let (extra, writes, stats) = plan(SetType::HashNetIface, &[listed.clone()], &[iface(true)]);
+        assert_eq!(extra, vec![iface(false)]);
+        let mut again = iface(true);
+        (again.packets, again.bytes) = (Some(3), Some(30));
+        assert_eq!(writes, vec![again]);
+        assert_eq!((stats.added, stats.deleted, stats.updated), (0, 0, 1));
     }
 
     #[test]

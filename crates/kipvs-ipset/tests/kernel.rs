@@ -321,3 +321,28 @@ fn sync_reconciles_the_extensions_a_listing_shows() {
         assert!(!line("10.4.0.0/16").contains("nomatch"));
     }
 }
+
+#[test]
+fn sync_changes_an_interface_wildcard_by_delete_and_add() {
+    let Some(mut h) = open() else { return };
+    let s = name("ifaces");
+    let opts = CreateOptions::default().counters();
+    h.create(&s, SetType::HashNetIface, &opts, false).unwrap();
+    let parse = |text: &str| {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let mut e = Entry::parse(SetType::HashNetIface, Family::Inet, words[0]).unwrap();
+        e.parse_options(&words[1..]).unwrap();
+        e
+    };
+    h.add(&s, &parse("10.1.0.0/16,eth packets 3 bytes 30"), false)
+        .unwrap();
+    let want = [parse("10.1.0.0/16,eth wildcard")];
+    let stats = h.sync(&s, &want).unwrap();
+    assert_eq!((stats.added, stats.deleted, stats.updated), (0, 0, 1));
+    let listed = h.list(Some(&s)).unwrap().remove(0).entries;
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].wildcard, "{listed:?}");
+    assert_eq!((listed[0].packets, listed[0].bytes), (Some(3), Some(30)));
+    let again = h.sync(&s, &want).unwrap();
+    assert_eq!((again.added, again.deleted, again.updated), (0, 0, 0));
+}
