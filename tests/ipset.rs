@@ -359,7 +359,19 @@ fn native_set_subcommands() {
         ],
         "",
     ));
-    assert_eq!(out.stdout.trim(), r#"{"added":1,"deleted":1}"#);
+    assert_eq!(out.stdout.trim(), r#"{"added":1,"deleted":1,"updated":0}"#);
+    // A kept element with another comment is re-added with it.
+    let out = ok(k(
+        &[
+            "set",
+            "sync",
+            "web",
+            "10.0.1.2,tcp:443",
+            "10.0.1.3,tcp:443 comment x",
+        ],
+        "",
+    ));
+    assert_eq!(out.stdout, "added 0 deleted 0 updated 1\n");
     assert_eq!(
         ipset(&["list", "-n"], "").stdout,
         "web\n",

@@ -81,7 +81,8 @@ pub enum SetCommand {
         /// Entries in ipset's syntax; `-` reads them from standard input, one a line.
         entries: Vec<String>,
     },
-    /// Make a set hold exactly these entries, adding and deleting only the difference.
+    /// Make a set hold exactly these entries, adding and deleting only the difference
+    /// (and re-adding an entry whose comment, skbinfo, nomatch or stated timeout differs).
     Sync {
         /// The set.
         name: SetName,
@@ -225,10 +226,17 @@ impl Command {
                 if global.json {
                     println!(
                         "{}",
-                        serde_json::json!({ "added": stats.added, "deleted": stats.deleted })
+                        serde_json::json!({
+                            "added": stats.added,
+                            "deleted": stats.deleted,
+                            "updated": stats.updated,
+                        })
                     );
                 } else {
-                    println!("added {} deleted {}", stats.added, stats.deleted);
+                    println!(
+                        "added {} deleted {} updated {}",
+                        stats.added, stats.deleted, stats.updated
+                    );
                 }
             }
             SetCommand::Rename { from, to } => h.rename(&from, &to)?,
