@@ -64,7 +64,13 @@ fn piece(family: Family, s: &str, quiet: bool) -> Result<String, String> {
             }
         }
     }
-    resolve(family, s, quiet).map(|a| a.to_string())
+    match resolve(family, s, quiet) {
+        Ok(a) => Ok(a.to_string()),
+        // The library reports a plain name that does not resolve in the
+        // same words, and in ipset's order among the element's parts.
+        Err(_) if !s.starts_with('[') => Ok(s.to_owned()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Rewrites the address dimensions of element `text` of a set of `t` so
@@ -133,8 +139,14 @@ pub(crate) fn resolve_elem(
             out.push(part.to_owned());
             continue;
         }
-        let range = split_range(part)
-            .filter(|(a, b)| family == Family::Inet && !a.is_empty() && !b.is_empty());
+        // A dash at an end is no range to ipset: the whole text is looked
+        // up, and fails.
+        if split_range(part).is_some_and(|(a, b)| a.is_empty() || b.is_empty()) {
+            return Err(format!(
+                "Syntax error: cannot parse {part}: resolving to IPv4 address failed"
+            ));
+        }
+        let range = split_range(part).filter(|_| family == Family::Inet);
         let rewritten = if let Some((a, cidr)) = part.split_once('/') {
             format!("{}/{cidr}", piece(family, a, quiet)?)
         } else if let Some((a, b)) = range {

@@ -1,7 +1,7 @@
 //! Host and service names as ipset 7.17 resolves them (`lib/parse.c`,
-//! `lib/print.c`): `getaddrinfo` for addresses in elements and options (so
-//! `localhost`, `/etc/hosts` names, DNS and glibc's loose IPv4 forms such
-//! as `10.1` answer exactly as for ipset), `getnameinfo` for `-resolve`,
+//! `lib/print.c`): `gethostbyname2` for addresses in elements and options
+//! (so `localhost`, `/etc/hosts` names, DNS and glibc's loose IPv4 forms
+//! such as `10.1` answer exactly as for ipset), `getnameinfo` for `-resolve`,
 //! and `/etc/services` for port names. A name that holds ipset's range
 //! separator `-` is escaped in brackets, `[web-1]`, both ways.
 #![allow(unsafe_code)]
@@ -13,55 +13,53 @@ use std::{
 
 use kipvs::ipset::Family;
 
-/// `getaddrinfo(name, NULL, {AI_CANONNAME, family, SOCK_RAW})`: the
-/// addresses of `family` that `name` resolves to, in the resolver's order.
-fn getaddrinfo(name: &str, family: Family) -> Vec<IpAddr> {
+// glibc's, which the libc crate does not declare for Linux.
+extern "C" {
+    fn gethostbyname2(name: *const libc::c_char, af: libc::c_int) -> *mut libc::hostent;
+}
+
+/// `gethostbyname2(name, af)`, as ipset 7.17 built with
+/// `HAVE_GETHOSTBYNAME2` (Debian's) resolves: the addresses of `family`
+/// that `name` has, in the resolver's order. Digits and dots are read as
+/// `inet_aton` reads them (`127.1`, octal `010.0.0.1`), anything else as a
+/// host name (so `0x7f000001` is no address).
+fn lookup(name: &str, family: Family) -> Vec<IpAddr> {
     let Ok(c) = CString::new(name) else {
         return Vec::new();
     };
-    let af = if family == Family::Inet6 {
-        libc::AF_INET6
+    let (af, len) = if family == Family::Inet6 {
+        (libc::AF_INET6, 16)
     } else {
-        libc::AF_INET
+        (libc::AF_INET, 4)
     };
-    // SAFETY: an all-zero addrinfo is a valid hints value.
-    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_flags = libc::AI_CANONNAME;
-    hints.ai_family = af;
-    hints.ai_socktype = libc::SOCK_RAW;
-    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
-    // SAFETY: `c` is NUL-terminated, `hints` initialised, `res` receives a
-    // list that is walked read-only and freed with freeaddrinfo below.
-    let err = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };
-    if err != 0 {
+    // SAFETY: `c` is NUL-terminated; the result points to glibc's static
+    // hostent, read at once on this thread and not kept.
+    let h = unsafe { gethostbyname2(c.as_ptr(), af) };
+    if h.is_null() {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let mut p = res;
-    while !p.is_null() {
-        // SAFETY: `p` is a node of the list getaddrinfo returned; its
-        // ai_addr points to a sockaddr of ai_addrlen bytes, read as the
-        // sockaddr type its family and length name.
-        unsafe {
-            let ai = &*p;
-            if ai.ai_family == libc::AF_INET
-                && af == libc::AF_INET
-                && ai.ai_addrlen as usize == std::mem::size_of::<libc::sockaddr_in>()
-            {
-                let sa = &*(ai.ai_addr as *const libc::sockaddr_in);
-                out.push(IpAddr::V4(Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr))));
-            } else if ai.ai_family == libc::AF_INET6
-                && af == libc::AF_INET6
-                && ai.ai_addrlen as usize == std::mem::size_of::<libc::sockaddr_in6>()
-            {
-                let sa = &*(ai.ai_addr as *const libc::sockaddr_in6);
-                out.push(IpAddr::V6(Ipv6Addr::from(sa.sin6_addr.s6_addr)));
-            }
-            p = ai.ai_next;
+    // SAFETY: a non-null hostent has a NULL-terminated h_addr_list whose
+    // entries point to h_length bytes each; only entries of the length
+    // asked for are read.
+    unsafe {
+        let h = &*h;
+        if h.h_addrtype != af || h.h_length != len {
+            return out;
+        }
+        let mut p = h.h_addr_list;
+        while !p.is_null() && !(*p).is_null() {
+            let bytes = std::slice::from_raw_parts(*p as *const u8, len as usize);
+            out.push(if len == 4 {
+                IpAddr::V4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))
+            } else {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(bytes);
+                IpAddr::V6(Ipv6Addr::from(a))
+            });
+            p = p.add(1);
         }
     }
-    // SAFETY: `res` came from a successful getaddrinfo and is freed once.
-    unsafe { libc::freeaddrinfo(res) };
     out
 }
 
@@ -153,7 +151,7 @@ pub(crate) fn resolve(family: Family, s: &str, quiet: bool) -> Result<IpAddr, St
         .strip_prefix('[')
         .and_then(|x| x.strip_suffix(']'))
         .unwrap_or(s);
-    let addrs = getaddrinfo(name, family);
+    let addrs = lookup(name, family);
     match addrs.first() {
         Some(first) => {
             if addrs.len() > 1 && !quiet {
