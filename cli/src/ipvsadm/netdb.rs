@@ -45,6 +45,14 @@ mod sys {
 
 /// `inet_aton`: the permissive IPv4 parser ipvsadm uses for addresses and masks.
 pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
+    // A plain dotted quad (what Rust's parser takes: four decimal octets,
+    // no leading zeros) means the same to glibc; other forms (`10.1`,
+    // octal `010.0.0.1`, hex) only glibc knows. A restore file has tens of
+    // thousands of addresses, and the C string and the call cost more
+    // than the rest of the line's parsing.
+    if let Ok(a) = s.parse::<Ipv4Addr>() {
+        return Some(a);
+    }
     let c = c_string(s)?;
     let mut out = libc::in_addr { s_addr: 0 };
     // SAFETY: `c` is a NUL-terminated string and `out` a valid in_addr.
@@ -54,6 +62,10 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
 
 /// `inet_pton(AF_INET, ...)`: a strict dotted quad.
 pub fn inet_pton4(s: &str) -> Option<Ipv4Addr> {
+    // As in `inet_aton`: a plain dotted quad is glibc's answer too.
+    if let Ok(a) = s.parse::<Ipv4Addr>() {
+        return Some(a);
+    }
     let c = c_string(s)?;
     let mut out = [0u8; 4];
     // SAFETY: `c` is NUL-terminated; `out` has room for a struct in_addr.
@@ -63,6 +75,10 @@ pub fn inet_pton4(s: &str) -> Option<Ipv4Addr> {
 
 /// `inet_pton(AF_INET6, ...)`.
 pub fn inet_pton6(s: &str) -> Option<Ipv6Addr> {
+    // Every IPv6 text form has a colon; most words asked about are IPv4.
+    if !s.contains(':') {
+        return None;
+    }
     let c = c_string(s)?;
     let mut out = [0u8; 16];
     // SAFETY: `c` is NUL-terminated; `out` has room for a struct in6_addr.
