@@ -73,31 +73,20 @@ pub fn next_line(input: &[u8], pos: &mut usize, program: &str) -> Option<Vec<Str
 /// keeping `sendmsg`s full.
 const BATCH: usize = 1024;
 
-/// `restore_table`. Lines are read as they come (no line's words span a
-/// newline, so each line splits on its own); changes wait in a batch until
-/// a line that prints, a bad line, a full batch or the end of the input,
-/// and on a terminal each line is sent at once, as ipvsadm does.
+/// `restore_table`. Lines are read and parsed on a thread of their own
+/// (no line's words span a newline, and parsing needs no kernel), so the
+/// next lines are parsed while the kernel works through a batch; changes
+/// wait in a batch until a line that prints, a bad line, a full batch or
+/// the end of the input, and on a terminal each line is sent at once, as
+/// ipvsadm does.
 pub fn restore(ctx: &mut Ctx<'_>, program: &str) -> Result<i32, Exit> {
-    use std::io::{BufRead, IsTerminal};
-    let stdin = std::io::stdin();
-    let interactive = stdin.is_terminal();
-    let mut input = stdin.lock();
-    let mut line = Vec::new();
+    use std::io::IsTerminal;
+    let interactive = std::io::stdin().is_terminal();
+    let lines = read_lines(program.to_owned());
     let mut result = 0;
     let mut pending: Vec<Change> = Vec::new();
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        let mut pos = 0;
-        let Some(words) = next_line(&line, &mut pos, program) else {
-            break;
-        };
-        if words.len() <= 1 {
-            continue;
-        }
-        let entry = match args::parse(words) {
+    for parsed in lines {
+        let entry = match parsed {
             Ok(entry) => entry,
             Err(e) => {
                 flush(ctx, &mut pending, &mut result);
@@ -134,6 +123,33 @@ pub fn restore(ctx: &mut Ctx<'_>, program: &str) -> Result<i32, Exit> {
     }
     flush(ctx, &mut pending, &mut result);
     Ok(result)
+}
+
+/// Standard input's lines as `args::parse` takes them, read and parsed on
+/// a thread that stays up to two batches ahead. The thread ends at the end
+/// of the input or when the receiver is gone (a run that stopped early;
+/// one still waiting on a terminal ends with the process).
+fn read_lines(program: String) -> std::sync::mpsc::IntoIter<Result<args::Entry, Exit>> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::sync_channel(BATCH);
+    std::thread::spawn(move || {
+        let mut input = std::io::stdin().lock();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if input.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let mut pos = 0;
+            let Some(words) = next_line(&line, &mut pos, &program) else {
+                return;
+            };
+            if words.len() > 1 && tx.send(args::parse(words)).is_err() {
+                return;
+            }
+        }
+    });
+    rx.into_iter()
 }
 
 /// Sends the pending changes as one batch and reports each refused one.
