@@ -5,5 +5,6 @@ pub mod cleanup;
 pub mod doctor;
 pub mod ipset;
 pub mod ipvs;
+mod ipvs_args;
 pub mod link;
 pub mod sync;
