@@ -417,6 +417,18 @@ const CASES: &[Case] = &[
         ],
     ),
     case(
+        "writing to a closed pipe (SIGPIPE)",
+        &[
+            "-A -t 1.1.1.1:80",
+            "SH:set -o pipefail; (sleep 1; IPVSADM -h) | true",
+            "SH:set -o pipefail; (sleep 1; IPVSADM -Ln) | true",
+            "SH:set -o pipefail; (sleep 1; IPVSADM -Sn) | true",
+            "SH:IPVSADM -Ln > /dev/full",
+            "SH:IPVSADM -R <&-",
+            "SH:IPVSADM -Ln >&-",
+        ],
+    ),
+    case(
         "persistence engine names",
         &[
             "-A -u 10.0.0.1:80 -p --pe abcdefghijklmnop",

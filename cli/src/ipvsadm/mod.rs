@@ -145,6 +145,7 @@ impl Out {
 
 /// Runs as `ipvsadm` with `args` (`args[0]` is the program name); returns the exit code.
 pub fn main(global: &Global, args: Vec<OsString>) -> i32 {
+    default_sigpipe();
     use std::os::unix::ffi::OsStrExt;
     let argv: Vec<String> = args
         .iter()
@@ -250,4 +251,15 @@ fn die_of_signal(signal: i32) -> ! {
         libc::raise(signal);
     }
     std::process::abort()
+}
+
+/// A C program writing to a pipe nobody reads dies of `SIGPIPE` (`ipvsadm
+/// -Ln | head -1` exits 141 under `pipefail`); the Rust runtime ignores
+/// the signal, so put its default action back.
+#[allow(unsafe_code)]
+fn default_sigpipe() {
+    // SAFETY: setting a signal's disposition touches no memory of this program.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
