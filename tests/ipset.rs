@@ -54,7 +54,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("restore other commands", &["restore:create a hash:ip\\ncreate b hash:ip\\nadd a 1.1.1.1\\nflush a\\nrename a c\\nswap c b\\ndestroy c\\n", "list -n"]),
     ("restore del batch", &["create r hash:ip", "add r 1.1.1.1", "add r 1.1.1.2", "restore:del r 1.1.1.1\\ndel r 1.1.1.2\\ndel r 1.1.1.3\\n", "save r"]),
     ("command words", &["create s hash:ip", "l", "li s", "n t hash:ip", "--list -n", "des t", "s s", "sw", "q", "quit foo", "version foo", "h hash:ip", "-q help", "-q help hash:ip", "-q help foo", "x a b", "destroy 0123456789012345678901234567890123 b", "-q bogus", "-q create s hash:foo", "-q test s 1.1.1.1", "-q list nosuch", "test s 1.1.1.1 -q", "- foo <<list -n\n"]),
-    ("environment options", &["--exist create s hash:ip", "create s hash:ip --exist", "---exist list", "-f a -f b list", "-output", "-file", "list -f", "-o -exist list", "--output xml list -t", "-o json list", "-o plain -o xml list -t", "-r list -t", "--resolve --sorted list"]),
+    ("environment options", &["--exist create s hash:ip", "create s hash:ip --exist", "---exist list", "-f a -f b list", "-output", "-file", "list -f", "-o -exist list", "--output xml list -t", "-o plain -o xml list -t", "-r list -t", "--resolve --sorted list"]),
     ("create option grammar", &["create a bitmap:ip from 10.0.0.0 to 10.0.0.255", "create b bitmap:ip network 10.0.1.0/24", "create c bitmap:port from 1 to 100", "create d bitmap:ip from 10.0.0.0", "create e bitmap:ip to 10.0.0.5", "create f bitmap:port range tcp:1-http", "create g bitmap:port range sctp:1-5", "create g bitmap:port range bogus:1-5", "create h hash:ip,port from 1.2.3.4 to 1.2.3.5 network 1.0.0.0/8", "create i hash:ip gc 5 probes 3 resize 4 probes 9", "create j hash:net,port resize 5", "create k hash:ip family inet family inet6", "create l hash:ip -6 --timeout 5", "create m hash:ip netmask 33", "create n hash:ip family inet6 netmask 0", "create o hash:ip timeout 2147484", "create p hash:ip hashsize -1", "create q hash:ip bitmask 255.255.0.x", "create r hash:ip timeout abc bogus", "create s bitmap:ip range 10.0.0.0/8", "create t hash:ip family any", "create u bitmap:ip range 10.0.0.0/30 from 10.0.0.0", "create v list:set size 0x10", "create w hash:ip maxelem 0x10 initval 0x1234", "create x bitmap:ip range 10.0.0.0", "-q create y hash:ip gc 1", "create z bitmap:port range 1-65536"]),
     ("element values and names", &["create s hash:ip timeout 100 counters comment skbinfo", "add s 1.1.1.1 timeout 2147484", "add s 1.1.1.1 packets -1", "add s 1.1.1.1 bytes 18446744073709551615", "add s 1.1.1.1 skbqueue 65536", "add s 127.1", "add s 010.0.0.1", "add s localhost", "add s nosuchhost.invalid", "add s ip6-localhost", "add s 0x7f000002", "add s 1.1.1.1-", "test s localhost", "del s 127.0.0.1 timeout 5", "create b bitmap:port range 1-100", "add b udp:5", "add b tcp:[ssh]", "add b sctp:5", "add b bogus:5", "add b 5-tcp:7", "create l list:set", "create a hash:ip", "add l a", "test l a before b", "create p hash:ip,port", "add p localhost,tcp:ssh"]),
     ("restore grammar", &["restore:create a hash:ip\\nadd a 1.1.1.1\\nrestore\\nadd a 2.2.2.2\\n", "restore:add a 3.3.3.3\\nquit\\nadd a 4.4.4.4\\n", "restore:add a 5.5.5.5\\nlist a b\\n", "restore:add a 6.6.6.6\\n-exist add a 6.6.6.6\\nadd a 6.6.6.6\\n", "restore:add a 7.7.7.7\\ntest a 7.7.7.7\\nadd a 8.8.8.8\\n", "restore:test a 9.9.9.9\\nadd a 9.9.9.8\\n", "restore:add a \"1.1.1.1\\n", "restore:add a \"1.1.1.1", "restore:create b hash:ip netmask 33\\n", "restore:create c hash:ip,port\\nadd c 1.1.1.1,99999\\n", "restore:COMMIT", "restore:\\tadd a 1.1.1.9\\n  \\n#x\\nCOMMIT\\r\\nadd a 2.2.2.9\\r\\n", "restore:version\\n", "restore:\"\"\\n", "-q restore:add a 1.1.1.1\\nadd a 1.1.1.1\\n", "restore:-q add a 1.1.1.1\\nadd a 1.1.1.1\\n", "restore:flush a\\nl\\n", "restore:add a 1.2.3.4\\ncreate d hash:ip bogus\\n"]),
@@ -428,4 +428,37 @@ T list s
     kipvs_testutil::assert_same("stderr", &want.1, &got.1);
     assert!(want.0.contains("[web-1]"), "{}", want.0);
     assert!(want.0.contains("range multi-[range-host]"), "{}", want.0);
+}
+
+/// The issue's `-output json`: ipset 7.17 has no JSON mode (it refuses
+/// `-o json`), so this is kipvs's one deliberate extension of the drop-in.
+#[test]
+fn json_output_is_kipvs_own_extension() {
+    if !private_netns() || !require_tool("ipset") {
+        return;
+    }
+    assert_eq!(
+        ipset(&["create", "j", "hash:ip,port", "comment"], "").code,
+        0
+    );
+    assert_eq!(
+        ipset(&["add", "j", "1.2.3.4,udp:53", "comment", "dns"], "").code,
+        0
+    );
+    let refused = ipset(&["-o", "json", "list"], "");
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("unknown output mode 'json'"));
+    let out = kipvs_ipset(&["-o", "json", "list"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v[0]["name"], "j");
+    assert_eq!(v[0]["set_type"], "hash:ip,port");
+    assert_eq!(v[0]["elements"], 1);
+    assert_eq!(v[0]["entries"][0]["comment"], "dns");
+    let names = kipvs_ipset(&["list", "-n", "-o", "json"], "");
+    assert_eq!(names.stdout, "[\n  \"j\"\n]\n");
+    let terse = kipvs_ipset(&["-o", "json", "list", "-t", "j"], "");
+    let v: serde_json::Value = serde_json::from_str(&terse.stdout).unwrap();
+    assert_eq!(v[0]["entries"], serde_json::json!([]));
+    assert_eq!(v[0]["elements"], 1);
 }

@@ -81,6 +81,7 @@ pub(crate) fn take_options(mut args: Vec<String>, opts: &mut Opts) -> Result<Vec
                             "plain" => Mode::Plain,
                             "save" => Mode::Save,
                             "xml" => Mode::Xml,
+                            "json" => Mode::Json,
                             _ => {
                                 return Err(Fail::Other(format!(
                                     "Syntax error: unknown output mode '{value}'"

@@ -1,4 +1,4 @@
-//! ipset's listing formats: plain, save and xml.
+//! ipset's listing formats: plain, save and xml (and kipvs's json).
 
 use std::fmt::Write as _;
 
@@ -14,6 +14,9 @@ pub enum Mode {
     Plain,
     Save,
     Xml,
+    /// kipvs's own: ipset 7.17 has no JSON output (it says "unknown output
+    /// mode 'json'"); here the library's `Set`s through serde.
+    Json,
 }
 
 /// How to print.
@@ -277,6 +280,31 @@ pub fn render(sets: &[Set], style: &Style) -> String {
                     }
                 }
             }
+        }
+        Mode::Json => {
+            let json = if style.names {
+                let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+                serde_json::to_string_pretty(&names)
+            } else {
+                let sets: Vec<Set> = sets
+                    .iter()
+                    .map(|set| {
+                        let mut set = set.clone();
+                        if style.terse {
+                            set.entries.clear();
+                        } else if style.sorted && set.set_type.is_hash() {
+                            let t = set.set_type;
+                            set.entries.sort_by(|x, y| {
+                                bystrcmp(x.elem_text(t).as_bytes(), y.elem_text(t).as_bytes())
+                            });
+                        }
+                        set
+                    })
+                    .collect();
+                serde_json::to_string_pretty(&sets)
+            };
+            out = json.unwrap_or_default();
+            out.push('\n');
         }
         Mode::Xml => {
             out.push_str("<ipsets>\n");
