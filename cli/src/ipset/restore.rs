@@ -85,11 +85,6 @@ pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
     Ok(words)
 }
 
-/// The words of a restore line, for callers that only need them (the
-/// fuzz target `ipset_restore`); a line ipset refuses has none.
-pub fn split(line: &str) -> Vec<String> {
-    build_argv(line).unwrap_or_default()
-}
 
 /// Add or del lines waiting to be sent.
 struct Pending {
