@@ -462,3 +462,38 @@ fn json_output_is_kipvs_own_extension() {
     assert_eq!(v[0]["entries"], serde_json::json!([]));
     assert_eq!(v[0]["elements"], 1);
 }
+
+/// The kernel and ipset take an empty set name; so does kipvs.
+#[test]
+fn an_empty_set_name_is_a_name() {
+    if !private_netns() || !require_tool("ipset") {
+        return;
+    }
+    let script: [&[&str]; 6] = [
+        &["create", "", "hash:ip"],
+        &["add", "", "1.2.3.4"],
+        &["list", "-n"],
+        &["save"],
+        &["test", "", "1.2.3.4"],
+        &["destroy", ""],
+    ];
+    let run = |tool: fn(&[&str], &str) -> Output| -> Vec<(i32, String, String)> {
+        script
+            .iter()
+            .map(|args| {
+                let o = tool(args, "");
+                // The initval is the set's own random seed.
+                let out = match o.stdout.split_once(" initval ") {
+                    Some((head, tail)) => {
+                        format!("{head} initval *{}", &tail[tail.find('\n').unwrap_or(0)..])
+                    }
+                    None => o.stdout,
+                };
+                (o.code, out, o.stderr)
+            })
+            .collect()
+    };
+    let theirs = run(ipset);
+    assert_eq!(theirs[3].1, "create  hash:ip family inet hashsize 1024 maxelem 65536 bucketsize 12 initval *\nadd  1.2.3.4\n");
+    assert_eq!(run(kipvs_ipset), theirs);
+}

@@ -4,7 +4,9 @@ use std::{fmt, str::FromStr};
 
 use crate::{wire::IPSET_MAXNAMELEN, Error, Result};
 
-/// A set name: 1 to 31 bytes (`IPSET_MAXNAMELEN` counts the NUL).
+/// A set name: at most 31 bytes (`IPSET_MAXNAMELEN` counts the NUL). The
+/// kernel takes an empty name too, and so does ipset (`ipset create ""
+/// hash:ip` makes a set listed with a blank name), so it is a name here.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
@@ -14,9 +16,6 @@ impl SetName {
     /// Checks `name` against the kernel's limits.
     pub fn new(name: impl Into<String>) -> Result<Self> {
         let name = name.into();
-        if name.is_empty() {
-            return Err(Error::invalid("set name", name, "empty"));
-        }
         if name.len() >= IPSET_MAXNAMELEN {
             let reason = format!("longer than {} characters", IPSET_MAXNAMELEN - 1);
             return Err(Error::invalid("set name", name, reason));
@@ -290,7 +289,7 @@ mod tests {
         assert!(SetName::new("a".repeat(31)).is_ok());
         let e = SetName::new("a".repeat(32)).unwrap_err();
         assert!(e.to_string().contains("longer than 31"), "{e}");
-        assert!("".parse::<SetName>().is_err());
+        assert_eq!("".parse::<SetName>().unwrap().as_str(), "");
     }
 
     #[test]
