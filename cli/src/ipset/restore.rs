@@ -85,7 +85,6 @@ pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
     Ok(words)
 }
 
-
 /// Add or del lines waiting to be sent.
 struct Pending {
     cmd: IpsetCmd,
