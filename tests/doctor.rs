@@ -108,6 +108,17 @@ fn doctor_finds_stale_iptables_mode_state() {
     }
     let (c, _) = checks();
     assert_eq!(status(&c, "kube-proxy iptables-mode state"), "ok");
+    load_iptables_mode_rules();
+    let (c, _) = checks();
+    assert_eq!(
+        status(&c, "kube-proxy iptables-mode state"),
+        "info",
+        "{c:?}"
+    );
+}
+
+/// A Service of iptables mode, as kube-proxy leaves it in the nat table.
+fn load_iptables_mode_rules() {
     kipvs_testutil::run(
         "iptables-legacy-restore",
         &[],
@@ -115,12 +126,6 @@ fn doctor_finds_stale_iptables_mode_state() {
          -A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n\
          -A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment \"default/kubernetes:https cluster IP\" -m tcp --dport 443 -j KUBE-SVC-ABCDEFGHIJKLMNOP\n\
          COMMIT\n",
-    );
-    let (c, _) = checks();
-    assert_eq!(
-        status(&c, "kube-proxy iptables-mode state"),
-        "info",
-        "{c:?}"
     );
 }
 
@@ -135,14 +140,7 @@ fn doctor_tells_the_live_mode_from_a_stale_one() {
     {
         return;
     }
-    kipvs_testutil::run(
-        "iptables-legacy-restore",
-        &[],
-        "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-ABCDEFGHIJKLMNOP - [0:0]\n\
-         -A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n\
-         -A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment \"default/kubernetes:https cluster IP\" -m tcp --dport 443 -j KUBE-SVC-ABCDEFGHIJKLMNOP\n\
-         COMMIT\n",
-    );
+    load_iptables_mode_rules();
     sh("nft add table ip kube-proxy && nft add chain ip kube-proxy services");
     let (c, _) = checks();
     for mode in ["iptables-mode", "nftables-mode"] {
