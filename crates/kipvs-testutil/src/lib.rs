@@ -102,11 +102,19 @@ pub struct Output {
     pub code: i32,
 }
 
+/// How long one command of a test may run (the slowest, a restore of
+/// thousands of lines under the emulated CPU, takes seconds).
+const RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Runs `program args...` with `stdin` as its input (in the calling
 /// thread's network namespace) and captures what it printed.
 pub fn run(program: &str, args: &[&str], stdin: &str) -> Output {
+    use std::os::unix::process::CommandExt;
     let mut child = Command::new(program)
         .args(args)
+        // Its own process group, so that the watchdog below can kill what
+        // it started too (a shell line's tools hold its output open).
+        .process_group(0)
         .env("LC_ALL", "C")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -118,8 +126,25 @@ pub fn run(program: &str, args: &[&str], stdin: &str) -> Output {
     let writer = std::thread::spawn(move || {
         let _ = input.write_all(stdin.as_bytes());
     });
+    // A command that never ends (a tool reading a socket that took the
+    // place of a closed descriptor, a kernel that never answers) would
+    // hang the whole suite, and CI with it: kill it, and fail.
+    let group = nix::unistd::Pid::from_raw(-(child.id() as i32));
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let timed_out = finished.recv_timeout(RUN_TIMEOUT).is_err();
+        if timed_out {
+            let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+        }
+        timed_out
+    });
     let out = child.wait_with_output().expect("wait for child");
+    let _ = done.send(());
     let _ = writer.join();
+    assert!(
+        !watchdog.join().unwrap_or(false),
+        "{program} {args:?} ran for over {RUN_TIMEOUT:?} and was killed"
+    );
     Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
