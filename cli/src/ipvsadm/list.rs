@@ -51,27 +51,32 @@ pub fn title(format: u32) -> &'static str {
 
 /// `addrport_to_anyname`.
 pub fn addrport(addr: IpAddr, port: u16, proto: u16, format: u32) -> String {
+    let mut s = String::with_capacity(24);
+    push_addrport(&mut s, addr, port, proto, format);
+    s
+}
+
+/// `addrport_to_anyname` appended to `out`.
+fn push_addrport(out: &mut String, addr: IpAddr, port: u16, proto: u16, format: u32) {
     let (open, close) = if addr.is_ipv6() { ("[", "]") } else { ("", "") };
     if format & FMT_NUMERIC != 0 {
-        let mut s = String::with_capacity(24);
         match addr {
-            IpAddr::V4(a) => push_ipv4(&mut s, a),
+            IpAddr::V4(a) => push_ipv4(out, a),
             IpAddr::V6(_) => {
-                s.push_str(open);
-                s.push_str(&netdb::ntop(addr));
-                s.push_str(close);
+                out.push_str(open);
+                out.push_str(&netdb::ntop(addr));
+                out.push_str(close);
             }
         }
-        s.push(':');
-        push_num(&mut s, port.into());
-        s
+        out.push(':');
+        push_num(out, port.into());
     } else {
         let host = netdb::addr_to_host(addr).unwrap_or_else(|| netdb::ntop(addr));
         let port = netdb::port_to_service(port, proto).unwrap_or_else(|| port.to_string());
         let mut s = format!("{open}{host}{close}:{port}");
         // addrport_to_anyname formats into 60 bytes.
         truncate_bytes(&mut s, 59);
-        s
+        out.push_str(&s);
     }
 }
 
@@ -88,18 +93,11 @@ fn push_ipv4(out: &mut String, a: std::net::Ipv4Addr) {
 }
 
 /// A number in decimal, as `%u` writes it.
-fn push_num(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+fn push_num(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_num(out, n / 10);
     }
-    out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// `n` spaces.
@@ -270,7 +268,10 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
                 IPPROTO_SCTP => "SCTP",
                 _ => "?",
             };
-            let mut s = format!("{stype:<4} {vname}");
+            let mut s = String::with_capacity(48);
+            push_left(&mut s, stype, 4);
+            s.push(' ');
+            s.push_str(&vname);
             if v.af != AF_INET6 {
                 truncate_bytes(&mut s, 33);
             }
@@ -313,7 +314,9 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
             largenum(out, n, format);
         }
     } else {
-        let _ = write!(out, "{svc_name} {}", svc.scheduler);
+        out.push_str(&svc_name);
+        out.push(' ');
+        out.push_str(svc.scheduler.as_str());
         if any_sched {
             let _ = write!(out, " ({})", sched_flags(svc));
         }
@@ -340,8 +343,12 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
     } else {
         (0..dests.len()).collect()
     };
+    // One buffer for every real server's name: a listing has tens of
+    // thousands of them.
+    let mut dname = String::with_capacity(64);
     for d in order.into_iter().map(|i| &dests[i]) {
-        let mut dname = addrport(d.addr, d.port, v.protocol, format);
+        dname.clear();
+        push_addrport(&mut dname, d.addr, d.port, v.protocol, format);
         if !rule && !d.addr.is_ipv6() {
             truncate_bytes(&mut dname, 28);
         }

@@ -61,7 +61,10 @@ fn words(addr: IpAddr) -> [u32; 4] {
 /// libipvs's address comparison: unsigned differences read as `int`, so
 /// addresses more than 2^31 apart compare "backwards", as in ipvsadm.
 fn cmp_addr(af: u16, a: IpAddr, b: IpAddr) -> i32 {
-    let (a, b) = (words(a), words(b));
+    cmp_words(af, &words(a), &words(b))
+}
+
+fn cmp_words(af: u16, a: &[u32; 4], b: &[u32; 4]) -> i32 {
     if af == AF_INET6 {
         for i in 0..4 {
             let r = a[i].wrapping_sub(b[i]) as i32;
@@ -75,9 +78,31 @@ fn cmp_addr(af: u16, a: IpAddr, b: IpAddr) -> i32 {
     }
 }
 
+/// What `ipvs_cmp_services` compares of a service, worked out once per
+/// service rather than at each of the sort's comparisons.
+struct SvcSortKey {
+    fwmark: u32,
+    af: u16,
+    protocol: u16,
+    addr: [u32; 4],
+    port: u16,
+}
+
+impl SvcSortKey {
+    fn of(key: &ServiceKey) -> Self {
+        let v = view(key);
+        SvcSortKey {
+            fwmark: v.fwmark,
+            af: v.af,
+            protocol: v.protocol,
+            addr: words(v.addr),
+            port: v.port,
+        }
+    }
+}
+
 /// `ipvs_cmp_services`.
-fn cmp_services(a: &Service, b: &Service) -> i32 {
-    let (a, b) = (view(&a.key), view(&b.key));
+fn cmp_services(a: &SvcSortKey, b: &SvcSortKey) -> i32 {
     let r = a.fwmark.wrapping_sub(b.fwmark) as i32;
     if r != 0 {
         return r;
@@ -90,7 +115,7 @@ fn cmp_services(a: &Service, b: &Service) -> i32 {
     if r != 0 {
         return r;
     }
-    let r = cmp_addr(a.af, a.addr, b.addr);
+    let r = cmp_words(a.af, &a.addr, &b.addr);
     if r != 0 {
         return r;
     }
@@ -114,6 +139,11 @@ fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
 /// costs more than the whole listing otherwise does.
 fn msort<T>(v: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> i32) {
     let order = msort_order(v, cmp);
+    permute(v, order);
+}
+
+/// Puts the entries of `v` in `order` (positions of `v`).
+fn permute<T>(v: &mut Vec<T>, order: Vec<usize>) {
     let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
     v.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
@@ -154,9 +184,8 @@ fn msort_positions(v: &mut [usize], scratch: &mut Vec<usize>, cmp: &impl Fn(usiz
 
 /// `ipvs_sort_services`.
 pub fn sort_services(table: &mut Vec<(Service, Vec<Destination>)>) {
-    msort(table, &|a: &(Service, Vec<Destination>), b| {
-        cmp_services(&a.0, &b.0)
-    });
+    let keys: Vec<SvcSortKey> = table.iter().map(|(s, _)| SvcSortKey::of(&s.key)).collect();
+    permute(table, msort_order(&keys, &cmp_services));
 }
 
 /// The positions of `dests` in `ipvs_sort_dests` order.
