@@ -6,7 +6,7 @@
 use std::{
     io::{Read, Write},
     net::{IpAddr, TcpListener, TcpStream},
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard},
     time::{Duration, Instant},
 };
 
@@ -19,14 +19,32 @@ use kipvs_sync::{
 };
 use kipvs_testutil::{assert_same, private_netns, require_ipvs, require_link_kind, sh};
 
-fn setup() -> bool {
+/// The kernel numbers its service-dump position over one table shared by
+/// every namespace, so a dump that spans several chunks repeats or skips
+/// services while a test in another namespace adds or deletes some: the
+/// test that lists a large table with the real ipvsadm runs alone.
+static TABLE: RwLock<()> = RwLock::new(());
+
+/// A private namespace with IPVS and a dummy link kind; `None` = skipped.
+fn setup() -> Option<RwLockReadGuard<'static, ()>> {
+    namespace()?;
+    Some(TABLE.read().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The same, with no other test changing services meanwhile.
+fn setup_alone() -> Option<RwLockWriteGuard<'static, ()>> {
+    namespace()?;
+    Some(TABLE.write().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn namespace() -> Option<()> {
     if !private_netns() || !require_ipvs() || !require_link_kind("dummy") {
-        return false;
+        return None;
     }
     // With lo down the kernel finds no route for any real server and IPVS
     // refuses them (EINVAL).
     sh("ip link set lo up");
-    true
+    Some(())
 }
 
 fn tcp(addr: &str, port: u16) -> ServiceKey {
@@ -128,9 +146,9 @@ fn addrs(dev: &str) -> String {
 /// a sync with nothing to change writes and reads nothing.
 #[test]
 fn kube_proxy_walkthrough() {
-    if !setup() {
+    let Some(_table) = setup() else {
         return;
-    }
+    };
     let web = tcp("10.96.0.1", 80);
     let dns = udp("10.96.0.10", 53);
     let mut desired = Desired {
@@ -242,9 +260,9 @@ fn kube_proxy_walkthrough() {
 /// ends or the deadline passes; a restarted process finds it draining.
 #[test]
 fn live_connections_drain_across_restarts() {
-    if !setup() {
+    let Some(_table) = setup() else {
         return;
-    }
+    };
     // Two local real servers behind a VIP, all on dummy links: a local
     // client goes through IPVS's LOCAL_OUT hook.
     sh("ip link add ep0 type dummy && ip link set ep0 up \
@@ -325,9 +343,9 @@ fn live_connections_drain_across_restarts() {
 /// fail2ban set and a node address on the same node survive.
 #[test]
 fn prune_stays_inside_its_scope() {
-    if !setup() {
+    let Some(_table) = setup() else {
         return;
-    }
+    };
     sh("ipvsadm -A -t 192.168.1.100:80 -s wlc && ipvsadm -a -t 192.168.1.100:80 -r 192.168.1.10:80 -g \
         && ipvsadm -A -t 10.96.0.99:80 -s rr && ipvsadm -A -f 7 -s rr \
         && ipset create f2b-sshd hash:ip && ipset create KUBE-STALE hash:ip \
@@ -374,9 +392,9 @@ fn prune_stays_inside_its_scope() {
 /// dump -> apply on an empty node -> dump gives the same state.
 #[test]
 fn dump_apply_dump_round_trips() {
-    if !setup() {
+    let Some(_table) = setup() else {
         return;
-    }
+    };
     sh("ipvsadm -A -t 10.96.0.1:443 -s rr && ipvsadm -a -t 10.96.0.1:443 -r 10.244.1.1:6443 -m -w 2 -x 100 -y 10 \
         && ipvsadm -A -u [fd00::a]:53 -s sh -b sh-port -p 60 -M 64 \
         && ipvsadm -a -u [fd00::a]:53 -r [fd00:1::5]:53 -g -w 1 \
@@ -409,9 +427,9 @@ fn dump_apply_dump_round_trips() {
 /// converges.
 #[test]
 fn partial_failure_applies_the_rest_and_converges() {
-    if !setup() {
+    let Some(_table) = setup() else {
         return;
-    }
+    };
     let bad = tcp("10.96.0.2", 80);
     let good = tcp("10.96.0.3", 80);
     let mut bad_service = service(bad, &[masq("10.244.1.1", 80)]);
@@ -483,9 +501,9 @@ fn partial_failure_applies_the_rest_and_converges() {
 /// back whole and in order: a fresh syncer finds nothing to change.
 #[test]
 fn large_tables_read_back_whole() {
-    if !setup() {
+    let Some(_table) = setup_alone() else {
         return;
-    }
+    };
     let services: Vec<DesiredService> = (0..700u32)
         .map(|i| {
             let vip = std::net::Ipv4Addr::from(0x0a60_0000 + i).to_string();
