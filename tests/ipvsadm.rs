@@ -720,6 +720,9 @@ fn reads(when: &str) -> Vec<Output> {
 }
 
 fn differential(case: &Case) {
+    // Shown with a failure (libtest prints a failed test's output): which
+    // case was running.
+    println!("case: {}", case.name);
     reset();
     let by_real: Vec<Output> = case.lines.iter().map(|l| real(l)).collect();
     let after_real = reads(&format!("{}: after ipvsadm", case.name));

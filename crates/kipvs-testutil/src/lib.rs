@@ -122,6 +122,7 @@ pub fn run(program: &str, args: &[&str], stdin: &str) -> Output {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
     let mut input = child.stdin.take().expect("piped stdin");
+    let stdin_head: String = stdin.chars().take(300).collect();
     let stdin = stdin.to_owned();
     let writer = std::thread::spawn(move || {
         let _ = input.write_all(stdin.as_bytes());
@@ -143,7 +144,8 @@ pub fn run(program: &str, args: &[&str], stdin: &str) -> Output {
     let _ = writer.join();
     assert!(
         !watchdog.join().unwrap_or(false),
-        "{program} {args:?} ran for over {RUN_TIMEOUT:?} and was killed"
+        "{program} {args:?} ran for over {RUN_TIMEOUT:?} and was killed; its input began {:?}",
+        stdin_head
     );
     Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
