@@ -101,9 +101,14 @@ impl Ipvs {
         }
     }
 
+    /// One change, sent as a batch of one: the batch's barrier gets an
+    /// answer even when the kernel gives the request none (see
+    /// `Socket::batch`: `DEL_DAEMON` of a sync thread that has not run yet).
     fn change(&mut self, op: Op) -> Result<()> {
-        let msg = op.to_message();
-        self.request(msg, || op.to_string()).map(drop)
+        match self.apply([op])?.into_iter().next() {
+            Some(refused) => Err(Error::Kernel(refused.error)),
+            None => Ok(()),
+        }
     }
 
     /// The IPVS version and connection table size (`ipvsadm -v`).

@@ -183,6 +183,20 @@ impl Socket {
         seq
     }
 
+    /// Appends an `NLMSG_NOOP` that asks for an ack (a bare header: the
+    /// kernel acks control messages without handing them to the family).
+    fn push_barrier(&mut self) -> u32 {
+        let seq = self.next_seq();
+        let len = NLMSG_HDRLEN as u32;
+        self.send_buf.extend_from_slice(&len.to_ne_bytes());
+        self.send_buf.extend_from_slice(&NLMSG_NOOP.to_ne_bytes());
+        self.send_buf
+            .extend_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+        self.send_buf.extend_from_slice(&seq.to_ne_bytes());
+        self.send_buf.extend_from_slice(&0u32.to_ne_bytes());
+        seq
+    }
+
     fn flush(&mut self) -> Result<()> {
         let sent = self
             .sock
@@ -331,10 +345,16 @@ impl Socket {
     /// Sends many requests, packed into as few `sendmsg` calls as the
     /// options allow, and returns the ones the kernel refused.
     ///
-    /// Only the last request of each `sendmsg` asks for an ack: the kernel
-    /// handles the requests of one datagram in order and answers every
-    /// failure even unasked, so that ack is a barrier behind which every
-    /// error has arrived. The kernel goes on past a failed request; a caller
+    /// No request asks for an ack; each `sendmsg` ends with an
+    /// `NLMSG_NOOP` that does. The kernel handles the messages of one
+    /// datagram in order and answers every failure even unasked, so the
+    /// no-op's ack is a barrier behind which every error has arrived. The
+    /// barrier is a message of its own, not the ack flag on the last
+    /// request, because a handler that returns `-EINTR` gets no answer at
+    /// all, not even an asked-for ack (`netlink_rcv_skb` skips it): IPVS's
+    /// `DEL_DAEMON` does when the sync thread it stops had not yet run, and
+    /// a batch waiting for that request's ack would wait forever. Such a
+    /// request counts as done. The kernel goes on past a failed request; a caller
     /// that needs "stop at the first error" sends one request at a time.
     /// Replies to the requests (there are none for "new"/"set"/"del") are
     /// dropped.
@@ -350,26 +370,18 @@ impl Socket {
             self.send_buf.clear();
             let first_index = index;
             let mut first_seq = None;
-            let mut last_start = 0;
             let mut count = 0;
             while let Some((msg, flags)) = msgs.next_if(|_| {
                 count < self.options.batch_messages
                     && (count == 0 || self.send_buf.len() < self.options.batch_bytes)
             }) {
-                last_start = self.send_buf.len();
                 let seq = self.push(msg, flags);
                 first_seq.get_or_insert(seq);
                 count += 1;
             }
             index += count;
             let first_seq = first_seq.expect("the loop pushed at least one message");
-            let last_seq = self.seq;
-            // Ask for an ack on the last request only: NLM_F_ACK in its flags
-            // (bytes 6..8 of the header, host order).
-            let flags_at = last_start + 6;
-            let flags = u16::from_ne_bytes([self.send_buf[flags_at], self.send_buf[flags_at + 1]])
-                | NLM_F_ACK;
-            self.send_buf[flags_at..flags_at + 2].copy_from_slice(&flags.to_ne_bytes());
+            let last_seq = self.push_barrier();
             self.flush()?;
             self.receive(first_seq..=last_seq, |incoming| match incoming {
                 Incoming::Error(seq, error) => {
