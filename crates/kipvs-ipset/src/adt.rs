@@ -15,7 +15,9 @@ use crate::{
 /// number, as its type tables list them), then `IPSET_ATTR_LINENO` when
 /// `lineno` is not 0.
 pub(crate) fn to_attrs(entry: &Entry, lineno: u32) -> Vec<AdtAttr> {
-    let mut attrs: Vec<(u16, AdtAttr)> = Vec::with_capacity(8);
+    // Room for the common elements and the line number a bulk request
+    // adds, so neither grows the vector.
+    let mut attrs: Vec<AdtAttr> = Vec::with_capacity(8);
     let mut cadt = 0u32;
     let mut ips = 0;
     for part in &entry.parts {
@@ -24,49 +26,49 @@ pub(crate) fn to_attrs(entry: &Entry, lineno: u32) -> Vec<AdtAttr> {
                 let first = ips == 0;
                 ips += 1;
                 if first {
-                    attrs.push((1, AdtAttr::Ip(ip.addr)));
+                    attrs.push(AdtAttr::Ip(ip.addr));
                     if let Some(to) = ip.to {
-                        attrs.push((2, AdtAttr::IpTo(to)));
+                        attrs.push(AdtAttr::IpTo(to));
                     }
                     if let Some(c) = ip.cidr {
-                        attrs.push((3, AdtAttr::Cidr(c)));
+                        attrs.push(AdtAttr::Cidr(c));
                     }
                 } else {
-                    attrs.push((20, AdtAttr::Ip2(ip.addr)));
+                    attrs.push(AdtAttr::Ip2(ip.addr));
                     if let Some(c) = ip.cidr {
-                        attrs.push((21, AdtAttr::Cidr2(c)));
+                        attrs.push(AdtAttr::Cidr2(c));
                     }
                     if let Some(to) = ip.to {
-                        attrs.push((22, AdtAttr::Ip2To(to)));
+                        attrs.push(AdtAttr::Ip2To(to));
                     }
                 }
             }
             Part::Port(p) => {
-                attrs.push((4, AdtAttr::Port(p.port)));
+                attrs.push(AdtAttr::Port(p.port));
                 if let Some(to) = p.to {
-                    attrs.push((5, AdtAttr::PortTo(to)));
+                    attrs.push(AdtAttr::PortTo(to));
                 }
                 if let Some(proto) = p.proto {
-                    attrs.push((7, AdtAttr::Proto(proto)));
+                    attrs.push(AdtAttr::Proto(proto));
                 }
             }
             Part::Iface { name, physdev } => {
                 if *physdev {
                     cadt |= IPSET_FLAG_PHYSDEV;
                 }
-                attrs.push((23, AdtAttr::Iface(name.clone())));
+                attrs.push(AdtAttr::Iface(name.clone()));
             }
-            Part::Mac(m) => attrs.push((17, AdtAttr::Ether(*m))),
-            Part::Mark(m) => attrs.push((10, AdtAttr::Mark(*m))),
-            Part::Set(n) => attrs.push((18, AdtAttr::Name(n.as_str().to_owned()))),
+            Part::Mac(m) => attrs.push(AdtAttr::Ether(*m)),
+            Part::Mark(m) => attrs.push(AdtAttr::Mark(*m)),
+            Part::Set(n) => attrs.push(AdtAttr::Name(n.as_str().to_owned())),
         }
     }
     match &entry.position {
         Some(Position::Before(n)) => {
             cadt |= IPSET_FLAG_BEFORE;
-            attrs.push((19, AdtAttr::NameRef(n.as_str().to_owned())));
+            attrs.push(AdtAttr::NameRef(n.as_str().to_owned()));
         }
-        Some(Position::After(n)) => attrs.push((19, AdtAttr::NameRef(n.as_str().to_owned()))),
+        Some(Position::After(n)) => attrs.push(AdtAttr::NameRef(n.as_str().to_owned())),
         None => {}
     }
     if entry.nomatch {
@@ -76,35 +78,34 @@ pub(crate) fn to_attrs(entry: &Entry, lineno: u32) -> Vec<AdtAttr> {
         cadt |= IPSET_FLAG_IFACE_WILDCARD;
     }
     if cadt != 0 {
-        attrs.push((8, AdtAttr::CadtFlags(cadt)));
+        attrs.push(AdtAttr::CadtFlags(cadt));
     }
     if let Some(t) = entry.timeout {
-        attrs.push((6, AdtAttr::Timeout(t)));
+        attrs.push(AdtAttr::Timeout(t));
     }
     if let Some(b) = entry.bytes {
-        attrs.push((24, AdtAttr::Bytes(b)));
+        attrs.push(AdtAttr::Bytes(b));
     }
     if let Some(p) = entry.packets {
-        attrs.push((25, AdtAttr::Packets(p)));
+        attrs.push(AdtAttr::Packets(p));
     }
     if let Some(c) = &entry.comment {
-        attrs.push((26, AdtAttr::Comment(c.clone())));
+        attrs.push(AdtAttr::Comment(c.clone()));
     }
     if let Some((mark, mask)) = entry.skbmark {
-        attrs.push((27, AdtAttr::SkbMark((mark as u64) << 32 | mask as u64)));
+        attrs.push(AdtAttr::SkbMark((mark as u64) << 32 | mask as u64));
     }
     if let Some((major, minor)) = entry.skbprio {
-        attrs.push((28, AdtAttr::SkbPrio((major as u32) << 16 | minor as u32)));
+        attrs.push(AdtAttr::SkbPrio((major as u32) << 16 | minor as u32));
     }
     if let Some(q) = entry.skbqueue {
-        attrs.push((29, AdtAttr::SkbQueue(q)));
+        attrs.push(AdtAttr::SkbQueue(q));
     }
-    attrs.sort_by_key(|(id, _)| *id);
-    let mut out: Vec<AdtAttr> = attrs.into_iter().map(|(_, a)| a).collect();
+    attrs.sort_by_key(AdtAttr::number);
     if lineno != 0 {
-        out.push(AdtAttr::LineNo(lineno));
+        attrs.push(AdtAttr::LineNo(lineno));
     }
-    out
+    attrs
 }
 
 /// One element of a single add or del: ipset ends it with

@@ -8,7 +8,7 @@ use crate::{
     entry::Entry,
     handle::IpSet,
     types::SetName,
-    wire::{AdtAttr, CmdAttr, IpsetCmd, IpsetMessage},
+    wire::{adt_encoded, append_data, AdtAttr, CmdAttr, IpsetCmd, IpsetMessage},
     Error, Result,
 };
 
@@ -78,25 +78,24 @@ impl IpSet {
         I: IntoIterator<Item = (u32, Vec<AdtAttr>)>,
     {
         let flags = if exist { 0 } else { NLM_F_EXCL };
-        let mut batch: Vec<Vec<AdtAttr>> = Vec::new();
+        // The elements of the message being packed, encoded as they come
+        // (one pass each); the message copies them as they are.
+        let mut adt: Vec<u8> = Vec::new();
         let mut lines: Vec<u32> = Vec::new();
         let mut batch_start = 0usize;
-        let mut bytes = 0usize;
         let mut items = items.into_iter().peekable();
         while let Some((line, mut attrs)) = items.next() {
             attrs.push(AdtAttr::LineNo(line));
-            bytes += attrs
-                .iter()
-                .map(|a| 4 + ((value_len(a) + 3) & !3))
-                .sum::<usize>()
-                + 4;
-            batch.push(attrs);
+            if adt.capacity() == 0 {
+                adt.reserve(BULK_BYTES + 1024);
+            }
+            append_data(&mut adt, &attrs);
             lines.push(line);
-            if bytes >= BULK_BYTES || items.peek().is_none() {
+            if adt.len() >= BULK_BYTES || items.peek().is_none() {
                 let msg_attrs = vec![
                     CmdAttr::SetName(name.to_string()),
                     CmdAttr::LineNo(lines[0]),
-                    CmdAttr::Adt(std::mem::take(&mut batch)),
+                    adt_encoded(std::mem::take(&mut adt)),
                 ];
                 let msg = self.msg(cmd, msg_attrs);
                 if let Err(e) = self.sock.request(msg, NLM_F_REQUEST | flags) {
@@ -111,7 +110,6 @@ impl IpSet {
                 }
                 batch_start += lines.len();
                 lines.clear();
-                bytes = 0;
             }
         }
         Ok(())
@@ -147,11 +145,6 @@ fn numbered(entries: &[Entry]) -> impl Iterator<Item = (u32, Vec<AdtAttr>)> + '_
         .iter()
         .enumerate()
         .map(|(i, e)| (i as u32 + 1, adt::to_attrs(e, 0)))
-}
-
-fn value_len(a: &AdtAttr) -> usize {
-    use kipvs_netlink::core::Nla;
-    a.value_len()
 }
 
 /// The line the kernel wrote into the echoed `IPSET_ATTR_LINENO`.

@@ -1,6 +1,6 @@
 //! [`IpSet`]: the handle that talks to the kernel.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use kipvs_netlink::{core::NLM_F_REQUEST, NetNs, Socket, SocketOptions};
 
@@ -40,7 +40,9 @@ pub struct SetKind {
 pub struct IpSet {
     pub(crate) sock: Socket,
     protocol: u8,
-    kinds: HashMap<SetName, SetKind>,
+    /// Ordered, not hashed: `ipset restore` looks its set up once a
+    /// line, and a few name comparisons cost less than SipHash of the name.
+    kinds: BTreeMap<SetName, SetKind>,
 }
 
 impl IpSet {
@@ -62,7 +64,7 @@ impl IpSet {
         let mut s = IpSet {
             sock,
             protocol: IPSET_PROTOCOL,
-            kinds: HashMap::new(),
+            kinds: BTreeMap::new(),
         };
         s.protocol = s.negotiate()?;
         Ok(s)

@@ -223,18 +223,18 @@ impl Entry {
     /// ([`Entry::parse_options`]).
     pub fn parse(set_type: SetType, family: Family, text: &str) -> Result<Self> {
         let dims = set_type.dims();
-        let pieces: Vec<&str> = text.splitn(dims.len(), ',').collect();
+        let pieces = text.splitn(dims.len(), ',').count();
         // bitmap:ip,mac learns the MAC from the first packet.
-        let optional_tail = set_type == SetType::BitmapIpMac && pieces.len() == 1;
-        if pieces.len() < dims.len() && !optional_tail {
-            let which = ["First", "Second", "Third", "Fourth"][pieces.len().min(3)];
+        let optional_tail = set_type == SetType::BitmapIpMac && pieces == 1;
+        if pieces < dims.len() && !optional_tail {
+            let which = ["First", "Second", "Third", "Fourth"][pieces.min(3)];
             return Err(bad(
                 text,
                 format!("{which} element is missing from {text}."),
             ));
         }
         let mut parts = Vec::with_capacity(dims.len());
-        for (i, (dim, piece)) in dims.iter().zip(pieces).enumerate() {
+        for (i, (dim, piece)) in dims.iter().zip(text.splitn(dims.len(), ',')).enumerate() {
             parts.push(parse_part(set_type, family, *dim, i, piece)?);
         }
         Ok(Entry::new(parts))

@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer};
+use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer, NLA_F_NESTED};
 
 use super::value::{each, nla_via_wire, other, Value, Wire};
 
@@ -156,6 +156,18 @@ impl CmdAttr {
     }
 }
 nla_via_wire!(CmdAttr);
+
+/// `IPSET_ATTR_ADT` whose elements are already encoded, one
+/// `IPSET_ATTR_DATA` nest each ([`append_data`]): a bulk request encodes
+/// each element once as it packs it, and the message then copies the
+/// bytes instead of walking thousands of elements for their lengths. It
+/// goes out exactly as [`CmdAttr::Adt`] of the same elements would (and
+/// decodes as one).
+///
+/// [`append_data`]: super::value::append_data
+pub(crate) fn adt_encoded(elements: Vec<u8>) -> CmdAttr {
+    CmdAttr::Other(DefaultNla::new(IPSET_ATTR_ADT | NLA_F_NESTED, elements))
+}
 
 // ---- the data nests ----
 
@@ -346,6 +358,17 @@ data_attr!(AdtAttr {
     SkbQueue = IPSET_ATTR_SKBQUEUE,
 });
 
+impl AdtAttr {
+    /// The attribute's number (`IPSET_ATTR_*`), without flags: ipset
+    /// sends an element's attributes in this order.
+    pub(crate) fn number(&self) -> u16 {
+        match self {
+            AdtAttr::Other(nla) => nla.kind() & netlink_packet_core::NLA_TYPE_MASK,
+            _ => self.wire().0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::Ipv6Addr;
@@ -398,6 +421,31 @@ mod tests {
         let bitmask = emit(&CreateAttr::Bitmask(IpAddr::from([255, 255, 0, 0])));
         let nla = NlaBuffer::new_checked(&bitmask[..]).unwrap();
         assert!(matches!(AdtAttr::parse(&nla), Ok(AdtAttr::Other(_))));
+    }
+
+    #[test]
+    fn pre_encoded_elements_go_out_as_an_adt_list() {
+        let elements: Vec<Vec<AdtAttr>> = (0..3u8)
+            .map(|i| {
+                vec![
+                    AdtAttr::Ip(IpAddr::from([10, 0, 0, i])),
+                    AdtAttr::Port(80 + u16::from(i)),
+                    AdtAttr::Proto(6),
+                    AdtAttr::Comment("x".repeat(usize::from(i))),
+                    AdtAttr::LineNo(u32::from(i) + 1),
+                ]
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        for e in &elements {
+            super::super::value::append_data(&mut bytes, e);
+        }
+        let list = CmdAttr::Adt(elements);
+        let encoded = adt_encoded(bytes);
+        assert_eq!(emit(&encoded), emit(&list));
+        let out = emit(&encoded);
+        let nla = NlaBuffer::new_checked(&out[..]).unwrap();
+        assert_eq!(CmdAttr::parse(&nla, 9).unwrap(), list);
     }
 
     #[test]

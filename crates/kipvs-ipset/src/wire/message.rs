@@ -150,7 +150,7 @@ impl IpsetMessage {
 
     /// The size of the encoded payload (without the netlink header).
     pub fn payload_len(&self) -> usize {
-        NFGENMSG_LEN + self.attrs.as_slice().buffer_len()
+        NFGENMSG_LEN + self.attrs.iter().map(|a| a.buffer_len()).sum::<usize>()
     }
 }
 
@@ -167,9 +167,13 @@ impl NetlinkSerializable for IpsetMessage {
         buffer[0] = self.family;
         buffer[1] = self.version;
         buffer[2..4].copy_from_slice(&self.res_id.to_be_bytes());
-        self.attrs
-            .as_slice()
-            .emit(&mut buffer[NFGENMSG_LEN..self.payload_len()]);
+        // One pass, each nest's length patched in after its contents
+        // (see `Value::write`): the slice's `Emitable` would work out the
+        // length of every nest several times over.
+        let mut at = NFGENMSG_LEN;
+        for a in &self.attrs {
+            at += a.write(&mut buffer[at..]);
+        }
     }
 }
 

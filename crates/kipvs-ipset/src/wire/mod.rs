@@ -8,8 +8,10 @@ mod attr;
 mod message;
 mod value;
 
+pub(crate) use attr::adt_encoded;
 pub use attr::{AdtAttr, CmdAttr, CreateAttr};
 pub use message::{IpsetCmd, IpsetMessage};
+pub(crate) use value::append_data;
 
 /// `NFNL_SUBSYS_IPSET` from `linux/netfilter/nfnetlink.h`.
 pub const NFNL_SUBSYS_IPSET: u8 = 6;

@@ -17,9 +17,11 @@ const IPSET_ATTR_IPADDR_IPV6: u16 = 2;
 /// A value as it goes on the wire. Integers wider than a byte travel in
 /// network byte order with `NLA_F_NET_BYTEORDER` set: the kernel's
 /// `ip_set_attr_netorder()` refuses them otherwise (IPSET_ERR_PROTOCOL).
-/// Nested values borrow their children, so lengths are summed and bytes
-/// written in one pass, with no intermediate buffers (a bulk add nests
-/// thousands of elements).
+/// Nested values borrow their children, and [`Value::write`] writes a nest
+/// in one pass, its header patched once its children are written: a bulk
+/// add nests thousands of elements, and working out each nest's length
+/// before writing it (as `netlink_packet_core`'s generic `Emitable` does,
+/// several times per level) cost more than the rest of a restore.
 pub(super) enum Value<'a> {
     U8(u8),
     U16(u16),
@@ -65,17 +67,19 @@ impl Value<'_> {
         }
     }
 
-    pub(super) fn emit(&self, buf: &mut [u8]) {
+    /// Writes the value at the start of `buf` (at least [`Value::len`]
+    /// bytes); returns its length, [`Value::len`].
+    pub(super) fn write(&self, buf: &mut [u8]) -> usize {
         match self {
             Value::U8(v) => buf[0] = *v,
-            Value::U16(v) => buf.copy_from_slice(&v.to_be_bytes()),
-            Value::U32(v) => buf.copy_from_slice(&v.to_be_bytes()),
-            Value::U64(v) => buf.copy_from_slice(&v.to_be_bytes()),
+            Value::U16(v) => buf[..2].copy_from_slice(&v.to_be_bytes()),
+            Value::U32(v) => buf[..4].copy_from_slice(&v.to_be_bytes()),
+            Value::U64(v) => buf[..8].copy_from_slice(&v.to_be_bytes()),
             Value::Str(s) => {
                 buf[..s.len()].copy_from_slice(s.as_bytes());
                 buf[s.len()] = 0;
             }
-            Value::Bytes(b) => buf.copy_from_slice(b),
+            Value::Bytes(b) => buf[..b.len()].copy_from_slice(b),
             Value::Ip(IpAddr::V4(a)) => {
                 put_header(buf, 4, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER);
                 buf[4..8].copy_from_slice(&a.octets());
@@ -84,25 +88,51 @@ impl Value<'_> {
                 put_header(buf, 16, IPSET_ATTR_IPADDR_IPV6 | NLA_F_NET_BYTEORDER);
                 buf[4..20].copy_from_slice(&a.octets());
             }
-            Value::Create(a) => a.emit(buf),
-            Value::Adt(a) => a.emit(buf),
+            Value::Create(a) => return a.iter().fold(0, |at, a| at + a.write(&mut buf[at..])),
+            Value::Adt(a) => return write_all(a, buf),
             Value::AdtList(list) => {
                 let mut at = 0;
                 for attrs in *list {
-                    let len = data_len(attrs);
+                    let len = write_all(attrs, &mut buf[at + 4..]);
                     put_header(&mut buf[at..], len, IPSET_ATTR_DATA | NLA_F_NESTED);
-                    attrs.as_slice().emit(&mut buf[at + 4..at + 4 + len]);
                     at += 4 + len;
                 }
+                return at;
             }
         }
+        self.len()
     }
+}
+
+fn write_all(attrs: &[AdtAttr], buf: &mut [u8]) -> usize {
+    attrs.iter().fold(0, |at, a| at + a.write(&mut buf[at..]))
+}
+
+/// Appends one element, `attrs` in an `IPSET_ATTR_DATA` nest, to the
+/// contents of an `IPSET_ATTR_ADT` being built (see [`adt_encoded`]).
+///
+/// [`adt_encoded`]: super::attr::adt_encoded
+pub(crate) fn append_data(out: &mut Vec<u8>, attrs: &[AdtAttr]) {
+    let at = out.len();
+    out.resize(at + 4 + data_len(attrs), 0);
+    let len = write_all(attrs, &mut out[at + 4..]);
+    put_header(&mut out[at..], len, IPSET_ATTR_DATA | NLA_F_NESTED);
 }
 
 /// Writes an attribute header (`nla_len` without padding, `nla_type`).
 fn put_header(buf: &mut [u8], value_len: usize, kind: u16) {
     buf[..2].copy_from_slice(&((value_len + 4) as u16).to_ne_bytes());
     buf[2..4].copy_from_slice(&kind.to_ne_bytes());
+}
+
+/// Writes one attribute, `kind` (flags included) and `value`, padded to
+/// four bytes, at the start of `buf`; returns the bytes written.
+pub(super) fn put(kind: u16, value: &Value<'_>, buf: &mut [u8]) -> usize {
+    let len = value.write(&mut buf[4..]);
+    put_header(buf, len, kind);
+    let end = 4 + ((len + 3) & !3);
+    buf[4 + len..end].fill(0);
+    end
 }
 
 /// How a field of a given type is encoded and decoded. `net` is the
@@ -219,6 +249,26 @@ pub(super) fn other(nla: &NlaBuffer<&[u8]>) -> Result<DefaultNla, DecodeError> {
 /// `Other(DefaultNla)` arm (emitted exactly as it was decoded).
 macro_rules! nla_via_wire {
     ($t:ty) => {
+        impl $t {
+            /// Writes the attribute, padded, at the start of `buf` (at
+            /// least its `buffer_len()` bytes) in one pass; returns its
+            /// padded length.
+            pub(super) fn write(&self, buf: &mut [u8]) -> usize {
+                use netlink_packet_core::Emitable as _;
+                match self {
+                    Self::Other(nla) => {
+                        let len = nla.buffer_len();
+                        nla.emit(&mut buf[..len]);
+                        len
+                    }
+                    _ => {
+                        let (kind, value) = self.wire();
+                        $crate::wire::value::put(kind | value.flags(), &value, buf)
+                    }
+                }
+            }
+        }
+
         impl netlink_packet_core::Nla for $t {
             fn value_len(&self) -> usize {
                 match self {
@@ -238,7 +288,9 @@ macro_rules! nla_via_wire {
             fn emit_value(&self, buffer: &mut [u8]) {
                 match self {
                     Self::Other(nla) => nla.emit_value(buffer),
-                    _ => self.wire().1.emit(buffer),
+                    _ => {
+                        self.wire().1.write(buffer);
+                    }
                 }
             }
         }
