@@ -60,6 +60,10 @@ fn matches_envopt(arg: &str, short: &str, long: &str) -> bool {
 /// into `opts`. On an error, `opts` holds what was parsed before it (a
 /// `-q` read earlier silences the message, as in ipset).
 pub(crate) fn take_options(mut args: Vec<String>, opts: &mut Opts) -> Result<Vec<String>, Fail> {
+    // Every option begins with a dash; most restore lines have none.
+    if !args.iter().any(|a| a.starts_with('-')) {
+        return Ok(args);
+    }
     for (opt, short, long) in ENVOPTS {
         let mut i = 0;
         while i < args.len() {
@@ -195,14 +199,17 @@ pub(crate) struct Line {
     pub rest: Vec<String>,
 }
 
-/// Splits `args` (environment options already taken out) into the command
-/// and its words. `None` when no command word matches; the caller decides
-/// what that means (interactive mode, `-`, or an error).
-pub(crate) fn split_command(args: &[String]) -> Result<Option<Line>, Fail> {
-    let Some(cmd) = args.first().and_then(|a| Cmd::parse(a)) else {
-        return Ok(None);
-    };
-    let mut words = args[1..].iter().cloned();
+/// The command that `args` (environment options already taken out) name
+/// by their first word. `None` when no command word matches; the caller
+/// decides what that means (interactive mode, `-`, or an error).
+pub(crate) fn command_of(args: &[String]) -> Option<Cmd> {
+    args.first().and_then(|a| Cmd::parse(a))
+}
+
+/// Splits `args`, whose first word names `cmd` ([`command_of`]), into the
+/// command and its words; the words move, uncopied.
+pub(crate) fn split_command(cmd: Cmd, args: Vec<String>) -> Result<Line, Fail> {
+    let mut words = args.into_iter().skip(1);
     let (mut arg0, mut arg1) = (None, None);
     match cmd.arity() {
         Arity::Two => {
@@ -222,12 +229,12 @@ pub(crate) fn split_command(args: &[String]) -> Result<Option<Line>, Fail> {
         Arity::Optional => arg0 = words.next(),
         Arity::None => {}
     }
-    Ok(Some(Line {
+    Ok(Line {
         cmd,
         arg0,
         arg1,
         rest: words.collect(),
-    }))
+    })
 }
 
 /// ipset's last check: a word nobody took.

@@ -220,7 +220,7 @@ impl<'a> Session<'a> {
             return Err(Fail::Param("Line is too long to parse.".into()));
         }
         let args = args::take_options(args, &mut self.opts)?;
-        let Some(line) = args::split_command(&args)? else {
+        let Some(cmd) = args::command_of(&args) else {
             return match args.first() {
                 Some(dash) if dash == "-" => restore::interactive(self),
                 Some(other) => Err(Fail::Param(format!(
@@ -229,6 +229,7 @@ impl<'a> Session<'a> {
                 None => Err(Fail::Param("No command specified.".into())),
             };
         };
+        let line = args::split_command(cmd, args)?;
         if line.cmd == Cmd::Restore {
             args::no_more(&line.rest)?;
             return restore::from_input(self);

@@ -4,7 +4,7 @@
 //! to the kernel together, many elements a message, as ipset batches them;
 //! the first failing line stops everything after it.
 
-use std::io::Read as _;
+use std::{borrow::Cow, io::Read as _};
 
 use kipvs::ipset::{entry_attrs, wire::AdtAttr, wire::IpsetCmd, SetName};
 
@@ -22,10 +22,12 @@ const MAX_CMDLINE_CHARS: usize = 1024;
 const MAX_ARGS: usize = 32;
 
 /// The lines of `text` as `fgets` returns them, terminators kept.
-fn fgets_lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
+fn fgets_lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
-    while !rest.is_empty() {
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
         let mut end = rest.find('\n').map_or(rest.len(), |i| i + 1);
         if end > MAX_CMDLINE_CHARS - 1 {
             end = MAX_CMDLINE_CHARS - 1;
@@ -33,10 +35,10 @@ fn fgets_lines(text: &str) -> Vec<&str> {
                 end -= 1;
             }
         }
-        lines.push(&rest[..end]);
-        rest = &rest[end..];
-    }
-    lines
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
 }
 
 /// `build_argv`: words split at blanks, `"` toggling a quoted stretch
@@ -46,32 +48,41 @@ fn fgets_lines(text: &str) -> Vec<&str> {
 pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
     let bytes = line.as_bytes();
     let mut words = Vec::new();
-    let mut arg: Vec<u8> = Vec::new();
+    let mut arg = String::new();
+    // Where the stretch of the word's bytes not yet copied into `arg`
+    // begins: a word is copied a stretch at a time (between quotes), not
+    // a byte at a time. Quotes and blanks are ASCII, so every cut falls
+    // on a character boundary.
+    let mut from = 0;
     let mut quoted = false;
     for (i, &c) in bytes.iter().enumerate() {
         if words.len() + 2 == MAX_ARGS {
             return Err(Fail::Param("Line is too long to parse.".into()));
         }
         let last = i + 1 == bytes.len();
-        match c {
+        let ends_word = match c {
             b'"' => {
+                arg.push_str(&line[from..i]);
+                from = i + 1;
                 quoted = !quoted;
-                if !last {
-                    continue;
-                }
+                last
             }
+            // A quoted blank is part of the word.
+            b' ' | b'\r' | b'\n' | b'\t' if quoted => false,
             b' ' | b'\r' | b'\n' | b'\t' => {
-                if quoted {
-                    arg.push(c);
-                    continue;
-                }
+                arg.push_str(&line[from..i]);
+                from = i + 1;
+                true
             }
             _ => {
-                arg.push(c);
-                if !last {
-                    continue;
+                if last {
+                    arg.push_str(&line[from..]);
                 }
+                last
             }
+        };
+        if !ends_word {
+            continue;
         }
         if last && quoted {
             return Err(Fail::Param("Missing close quote!".into()));
@@ -79,8 +90,7 @@ pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
         if arg.is_empty() {
             continue;
         }
-        words.push(String::from_utf8_lossy(&arg).into_owned());
-        arg.clear();
+        words.push(std::mem::take(&mut arg));
     }
     Ok(words)
 }
@@ -116,13 +126,17 @@ pub(crate) fn from_input(session: &mut Session<'_>) -> Result<i32, Fail> {
             buf
         }
     };
-    run(session, &String::from_utf8_lossy(&text))
+    // Invalid bytes read as U+FFFD, as before; valid input (all of it in
+    // practice) is checked by the fast path and not copied.
+    let text = String::from_utf8(text)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    run(session, &text)
 }
 
 /// Runs a restore file; returns the exit code.
 fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
     let mut pending: Option<Pending> = None;
-    for (i, raw) in fgets_lines(text).into_iter().enumerate() {
+    for (i, raw) in fgets_lines(text).enumerate() {
         let n = i + 1;
         session.lineno = n;
         let c = raw.trim_start_matches(|c: char| c.is_ascii_whitespace());
@@ -139,12 +153,13 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
         // buffered but not sent yet are lost with it.
         let argv = build_argv(c)?;
         let argv = args::take_options(argv, &mut session.opts)?;
-        let Some(line) = args::split_command(&argv)? else {
+        let Some(cmd) = args::command_of(&argv) else {
             return Err(match argv.first() {
                 Some(w) => Fail::Param(format!("No command specified: unknown argument {w}")),
                 None => Fail::Param("No command specified.".into()),
             });
         };
+        let line = args::split_command(cmd, argv)?;
         if matches!(line.cmd, Cmd::Restore | Cmd::Version | Cmd::Help) {
             return Err(Fail::Param(format!(
                 "Command `{}' is invalid in restore mode.",
@@ -186,7 +201,11 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
                 }
             }
         };
-        let (set, attrs) = match element(session, line) {
+        let set = match line_set(&pending, line.arg0.as_deref().unwrap_or_default()) {
+            Ok(set) => set,
+            Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
+        };
+        let attrs = match element(session, &set, line) {
             Ok(v) => v,
             Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
         };
@@ -195,8 +214,9 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
         // -exist: the batch goes with the flags of its first line.
         let same = pending
             .as_ref()
-            .is_some_and(|p| p.cmd == adt && p.set == set);
-        if !same {
+            .is_some_and(|p| p.cmd == adt && p.set == *set);
+        let set = (!same).then(|| set.into_owned());
+        if let Some(set) = set {
             if let Err((l, f)) = send(session, pending.take()) {
                 return Ok(report(&f, Some(l), session.opts.quiet));
             }
@@ -217,12 +237,20 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
     Ok(0)
 }
 
-/// The set and element attributes of an add or del line.
-fn element(session: &mut Session<'_>, line: Line) -> Result<(SetName, Vec<AdtAttr>), Fail> {
-    let set = set_name(line.arg0.as_deref().unwrap_or_default())?;
+/// The set an add or del line names: the waiting batch's when it is the
+/// same, so a run of lines checks and copies the name once.
+fn line_set<'p>(pending: &'p Option<Pending>, name: &str) -> Result<Cow<'p, SetName>, Fail> {
+    match pending {
+        Some(p) if p.set.as_str() == name => Ok(Cow::Borrowed(&p.set)),
+        _ => set_name(name).map(Cow::Owned),
+    }
+}
+
+/// The element attributes of an add or del line of `set`.
+fn element(session: &mut Session<'_>, set: &SetName, line: Line) -> Result<Vec<AdtAttr>, Fail> {
     let elem = line.arg1.unwrap_or_default();
-    let (_, entry) = parse_entry(session, line.cmd, &set, &elem, &line.rest)?;
-    Ok((set, entry_attrs(&entry)))
+    let (_, entry) = parse_entry(session, line.cmd, set, &elem, &line.rest)?;
+    Ok(entry_attrs(&entry))
 }
 
 /// `ipset -`: a prompt, then one command a line from standard input until
@@ -254,7 +282,10 @@ pub(crate) fn interactive(session: &mut Session<'_>) -> Result<i32, Fail> {
 fn interactive_line(session: &mut Session<'_>, line: &str) -> Flow {
     let result = build_argv(line)
         .and_then(|argv| args::take_options(argv, &mut session.opts))
-        .and_then(|argv| args::split_command(&argv));
+        .and_then(|argv| match args::command_of(&argv) {
+            Some(cmd) => args::split_command(cmd, argv).map(Some),
+            None => Ok(None),
+        });
     let line = match result {
         Ok(Some(line)) => line,
         Ok(None) => {
@@ -319,6 +350,78 @@ mod tests {
             "Missing close quote!"
         );
         assert!(ok("\"\"\n").is_empty());
+        // Words are copied a stretch at a time: between quotes, around
+        // quoted blanks, whatever the characters.
+        assert_eq!(ok("é \"ü ß\"x\"\"ï\tend"), ["é", "ü ßxï", "end"]);
+        assert_eq!(ok("  a\r\n"), ["a"]);
+        assert_eq!(ok("a \"b\""), ["a", "b"]);
+    }
+
+    /// `build_argv` as it was written first, byte by byte after ipset's
+    /// loop: the reference for the stretch-wise one.
+    fn build_argv_bytewise(line: &str) -> Result<Vec<String>, String> {
+        let bytes = line.as_bytes();
+        let mut words = Vec::new();
+        let mut arg: Vec<u8> = Vec::new();
+        let mut quoted = false;
+        for (i, &c) in bytes.iter().enumerate() {
+            if words.len() + 2 == MAX_ARGS {
+                return Err("Line is too long to parse.".into());
+            }
+            let last = i + 1 == bytes.len();
+            match c {
+                b'"' => {
+                    quoted = !quoted;
+                    if !last {
+                        continue;
+                    }
+                }
+                b' ' | b'\r' | b'\n' | b'\t' => {
+                    if quoted {
+                        arg.push(c);
+                        continue;
+                    }
+                }
+                _ => {
+                    arg.push(c);
+                    if !last {
+                        continue;
+                    }
+                }
+            }
+            if last && quoted {
+                return Err("Missing close quote!".into());
+            }
+            if arg.is_empty() {
+                continue;
+            }
+            words.push(String::from_utf8_lossy(&arg).into_owned());
+            arg.clear();
+        }
+        Ok(words)
+    }
+
+    #[test]
+    fn stretch_wise_words_match_the_bytewise_reader() {
+        let alphabet = ["a", "é", "\"", " ", "\t", "\n"];
+        let mut lines = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = lines
+                .iter()
+                .filter(|l| l.chars().count() == lines.last().unwrap().chars().count())
+                .flat_map(|l| alphabet.iter().map(move |c| format!("{l}{c}")))
+                .collect();
+            lines.extend(longer);
+        }
+        assert_eq!(lines.len(), (0..=6).map(|n| 6usize.pow(n)).sum::<usize>());
+        // And lines at the word limit, with and without more after it.
+        lines.push("w ".repeat(29) + "w");
+        lines.push("w ".repeat(30));
+        lines.push("w ".repeat(30) + "\"");
+        for line in &lines {
+            let got = build_argv(line).map_err(|f| f.message().to_owned());
+            assert_eq!(got, build_argv_bytewise(line), "{line:?}");
+        }
         let long = "w ".repeat(40);
         assert_eq!(
             build_argv(&long).unwrap_err().message(),
@@ -329,7 +432,7 @@ mod tests {
     #[test]
     fn long_lines_come_in_fgets_pieces() {
         let line = format!("{}\nb\n", "a".repeat(1500));
-        let pieces = fgets_lines(&line);
+        let pieces: Vec<&str> = fgets_lines(&line).collect();
         assert_eq!(pieces.len(), 3);
         assert_eq!(pieces[0].len(), 1023);
         assert_eq!(pieces[2], "b\n");
