@@ -13,7 +13,7 @@ use kipvs_netlink::{
 use crate::{
     op::Op,
     proc_table::ProcTable,
-    wire::{self, IpvsCmd, IpvsMessage, AF_INET, AF_INET6},
+    wire::{self, IpvsCmd, IpvsMessage, ServiceDump, AF_INET, AF_INET6},
     Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts,
 };
 
@@ -133,21 +133,34 @@ impl Ipvs {
     /// ipvsadm cannot make, are left out: a [`ServiceKey`] cannot name
     /// them (and [`Ipvs::flush`] still deletes them).
     pub fn services(&mut self) -> Result<Vec<Service>> {
-        let replies = self.dump(IpvsMessage::new(IpvsCmd::GetService, vec![]), || {
-            "listing services".into()
-        })?;
-        let mut seen = HashSet::with_capacity(replies.len());
-        let mut out = Vec::with_capacity(replies.len());
-        for m in &replies {
-            if !m.service().is_some_and(wire::service_is_representable) {
-                continue;
-            }
-            let svc = service_of(m)?;
-            if seen.insert(svc.key) {
-                out.push(svc);
-            }
+        // Each reply is decoded straight into a `Service` as it arrives.
+        let mut msg = GenlMessage::from_payload(ServiceDump::Request);
+        msg.set_resolved_family_id(self.family);
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let mut bad = None;
+        self.sock
+            .dump_with(msg, |m: GenlMessage<ServiceDump>| {
+                match m.payload {
+                    ServiceDump::Reply(Some(Ok(svc))) => {
+                        if seen.insert(svc.key) {
+                            out.push(svc);
+                        }
+                    }
+                    // Read the dump to its end all the same: the socket
+                    // serves the next request.
+                    ServiceDump::Reply(Some(Err(e))) => {
+                        bad.get_or_insert(e);
+                    }
+                    ServiceDump::Reply(None) | ServiceDump::Request => {}
+                }
+                Ok(())
+            })
+            .map_err(|e| with_context(e, || "listing services".into()))?;
+        match bad {
+            Some(e) => Err(decode_error("a service", e)),
+            None => Ok(out),
         }
-        Ok(out)
     }
 
     /// One virtual service; `ESRCH` ([`Error::is_not_found`]) when there is
@@ -226,11 +239,23 @@ impl Ipvs {
     /// `Masq`, where [`Ipvs::destinations`] leaves it out; only a raw
     /// netlink client can make one.
     pub fn table_brief(&mut self) -> Result<Vec<(Service, Vec<Destination>)>> {
-        let Some(netns) = &self.netns else {
+        let Some(netns) = self.netns.clone() else {
             return self.table();
         };
-        let mut text = netns.run(ProcTable::read)??;
-        let services = self.services()?;
+        // The text and the service dump are independent work for the
+        // kernel (it prints the text under RCU, and dumps under the IPVS
+        // mutex): the text is read and parsed on a thread of its own while
+        // this one dumps. A thread starts in its parent's namespace.
+        let (text, services) = std::thread::scope(|scope| {
+            let reader = scope.spawn(|| netns.run(ProcTable::read));
+            let services = self.services();
+            let text = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (text, services)
+        });
+        let mut text = text??;
+        let services = services?;
         let family = self.family;
         services
             .into_iter()

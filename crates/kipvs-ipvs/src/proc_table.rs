@@ -13,10 +13,7 @@ use std::{
     net::IpAddr,
 };
 
-use crate::{
-    connection::{hex_addr, hex_port},
-    Destination, Error, ForwardMethod, Protocol, Result, ServiceKey,
-};
+use crate::{Destination, Error, ForwardMethod, Protocol, Result, ServiceKey};
 
 /// Read through `thread-self`, as for the connection table: after a thread
 /// enters another network namespace, `/proc/net` still shows the process's
@@ -49,11 +46,25 @@ impl From<&ServiceKey> for ProcKey {
 /// text tells them.
 #[derive(Debug, Default)]
 pub(crate) struct ProcTable {
+    /// The services in the text's order, which is the kernel's service
+    /// table order, the order of a netlink service dump too.
+    services: Vec<ProcService>,
+    /// Where [`ProcTable::take`] looks first: just past the service it
+    /// found last, so that taking in dump order hashes nothing.
+    next: usize,
+    /// The position of each key, made on the first take that the order
+    /// does not answer.
+    index: Option<HashMap<ProcKey, usize>>,
+}
+
+#[derive(Debug)]
+struct ProcService {
+    key: ProcKey,
     /// `None` where the text cannot tell which service it means (two
     /// firewall-mark services of one mark, IPv4 and IPv6) or does not show
     /// all the configuration (a tunnelling real server: its encapsulation
     /// is missing from the text).
-    services: HashMap<ProcKey, Option<Vec<Destination>>>,
+    dests: Option<Vec<Destination>>,
 }
 
 impl ProcTable {
@@ -84,14 +95,28 @@ impl ProcTable {
     /// unambiguously and shows everything about its real servers but their
     /// thresholds, persistent-connection counts and counters.
     pub(crate) fn take(&mut self, key: &ServiceKey) -> Option<Vec<Destination>> {
-        self.services.get_mut(&ProcKey::from(key))?.take()
+        let key = ProcKey::from(key);
+        let at = match self.services.get(self.next) {
+            Some(s) if s.key == key => self.next,
+            _ => *self.index().get(&key)?,
+        };
+        self.next = at + 1;
+        self.services[at].dests.take()
     }
-}
 
-impl ProcTable {
+    fn index(&mut self) -> &HashMap<ProcKey, usize> {
+        self.index.get_or_insert_with(|| {
+            let mut index = HashMap::with_capacity(self.services.len());
+            for (i, s) in self.services.iter().enumerate() {
+                index.entry(s.key).or_insert(i);
+            }
+            index
+        })
+    }
+
     /// How many services the text describes fully.
     pub(crate) fn described(&self) -> usize {
-        self.services.values().filter(|d| d.is_some()).count()
+        self.services.iter().filter(|s| s.dests.is_some()).count()
     }
 }
 
@@ -118,6 +143,13 @@ fn read_error(source: io::Error) -> Error {
 /// Real servers follow their service in the kernel's list order (the
 /// order of a netlink dump). Services of protocols a [`ServiceKey`] cannot
 /// name (AH, ESP) are skipped with their real servers.
+///
+/// A table larger than one page reaches user space in several reads, and
+/// the kernel finds where to resume by counting services: a service added
+/// or deleted meanwhile can make one appear twice. Either copy is a true
+/// account of it, and either may be taken. Only a firewall mark seen twice is
+/// ambiguous (an IPv4 and an IPv6 service: the text has no family for
+/// them).
 pub(crate) fn parse(text: &str) -> Result<ProcTable> {
     let bad = |line: &str, why: &str| Error::Decode {
         context: format!("the {IP_VS} line {line:?}"),
@@ -134,16 +166,21 @@ pub(crate) fn parse(text: &str) -> Result<ProcTable> {
     lines.next();
     lines.next();
     let mut table = ProcTable::default();
-    // The service the real servers being read belong to, if it is kept.
-    let mut current: Option<ProcKey> = None;
+    // Whether the real servers being read belong to a service kept.
+    let mut current = false;
+    // Where each firewall mark's service is (they are few).
+    let mut marks: HashMap<u32, usize> = HashMap::new();
     for line in lines {
         if let Some(rest) = line.strip_prefix("  -> ") {
             let dest = destination(rest).ok_or_else(|| bad(line, "bad real server"))?;
-            let Some(key) = current else { continue };
-            let slot = table
+            if !current {
+                continue;
+            }
+            let slot = &mut table
                 .services
-                .get_mut(&key)
-                .expect("current is in the table");
+                .last_mut()
+                .expect("current is in the table")
+                .dests;
             if dest.forward == ForwardMethod::Tunnel {
                 *slot = None;
             }
@@ -152,55 +189,90 @@ pub(crate) fn parse(text: &str) -> Result<ProcTable> {
             }
             continue;
         }
-        current = service(line).ok_or_else(|| bad(line, "bad service"))?;
-        if let Some(key) = current {
-            // A key seen twice (a mark of an IPv4 and an IPv6 service)
-            // says nothing certain about either.
-            table
-                .services
-                .entry(key)
-                .and_modify(|slot| *slot = None)
-                .or_insert_with(|| Some(Vec::new()));
+        let key = service(line).ok_or_else(|| bad(line, "bad service"))?;
+        current = key.is_some();
+        let Some(key) = key else { continue };
+        let mut dests = Some(Vec::new());
+        if let ProcKey::Fwmark(mark) = key {
+            match marks.get(&mark) {
+                Some(&first) => {
+                    // Says nothing certain about either.
+                    table.services[first].dests = None;
+                    dests = None;
+                }
+                None => {
+                    marks.insert(mark, table.services.len());
+                }
+            }
         }
+        table.services.push(ProcService { key, dests });
     }
     Ok(table)
+}
+
+/// The fields of a line: runs of anything but ASCII blanks (the kernel
+/// separates them with spaces). Byte by byte: a table has tens of
+/// thousands of lines, and decoding characters to find the spaces cost
+/// more than the rest of the parse.
+fn fields(line: &str) -> Fields<'_> {
+    Fields {
+        rest: line.as_bytes(),
+    }
+}
+
+struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let start = self.rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        let rest = &self.rest[start..];
+        let end = rest
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(rest.len());
+        self.rest = &rest[end..];
+        Some(&rest[..end])
+    }
 }
 
 /// A service line's key; `Ok(None)` for a protocol IPVS balances but a
 /// [`ServiceKey`] cannot name.
 fn service(line: &str) -> Option<Option<ProcKey>> {
-    let mut f = line.split_whitespace();
+    let mut f = fields(line);
     let proto = f.next()?;
     let id = f.next()?;
     f.next()?; // the scheduler
-    if proto == "FWM" {
-        let mark = u32::from_str_radix(id, 16).ok().filter(|_| id.len() == 8)?;
-        return Some(Some(ProcKey::Fwmark(mark)));
+    if proto == b"FWM" {
+        return Some(Some(ProcKey::Fwmark(hex(id, 8)?)));
     }
     let (addr, port) = addr_port(id)?;
     Some(match proto {
-        "TCP" => Some(ProcKey::Addr(Protocol::Tcp, addr, port)),
-        "UDP" => Some(ProcKey::Addr(Protocol::Udp, addr, port)),
-        "SCTP" => Some(ProcKey::Addr(Protocol::Sctp, addr, port)),
+        b"TCP" => Some(ProcKey::Addr(Protocol::Tcp, addr, port)),
+        b"UDP" => Some(ProcKey::Addr(Protocol::Udp, addr, port)),
+        b"SCTP" => Some(ProcKey::Addr(Protocol::Sctp, addr, port)),
         _ => None,
     })
 }
 
 /// A real-server line after its `  -> `.
 fn destination(rest: &str) -> Option<Destination> {
-    let mut f = rest.split_whitespace();
+    let mut f = fields(rest);
     let (addr, port) = addr_port(f.next()?)?;
     let forward = match f.next()? {
-        "Masq" => ForwardMethod::Masq,
-        "Local" => ForwardMethod::Local,
-        "Tunnel" => ForwardMethod::Tunnel,
-        "Route" => ForwardMethod::DirectRoute,
+        b"Masq" => ForwardMethod::Masq,
+        b"Local" => ForwardMethod::Local,
+        b"Tunnel" => ForwardMethod::Tunnel,
+        b"Route" => ForwardMethod::DirectRoute,
         _ => return None,
     };
     // Printed with %d from the kernel's signed atomics.
-    let weight = f.next()?.parse::<i32>().ok()? as u32;
-    let active_conns = f.next()?.parse::<i32>().ok()? as u32;
-    let inactive_conns = f.next()?.parse::<i32>().ok()? as u32;
+    let weight = int(f.next()?)? as u32;
+    let active_conns = int(f.next()?)? as u32;
+    let inactive_conns = int(f.next()?)? as u32;
     if f.next().is_some() {
         return None;
     }
@@ -210,19 +282,49 @@ fn destination(rest: &str) -> Option<Destination> {
     Some(d)
 }
 
-/// `0A000001:0050` or `[2001:0db8:...:0001]:0050`.
-fn addr_port(s: &str) -> Option<(IpAddr, u16)> {
-    let (addr, port) = match s.strip_prefix('[') {
+/// `0A000001:0050` (`%08X:%04X`) or `[2001:0db8:...:0001]:0050`
+/// (`[%pI6]:%04X`).
+fn addr_port(s: &[u8]) -> Option<(IpAddr, u16)> {
+    let (addr, port) = s.split_at(s.len().checked_sub(5)?);
+    let port = port.strip_prefix(b":")?;
+    let addr = match addr.strip_prefix(b"[") {
         Some(v6) => {
-            let (addr, port) = v6.split_once("]:")?;
-            (addr.parse::<IpAddr>().ok().filter(IpAddr::is_ipv6)?, port)
+            let v6 = std::str::from_utf8(v6.strip_suffix(b"]")?).ok()?;
+            IpAddr::V6(v6.parse().ok()?)
         }
-        None => {
-            let (addr, port) = s.split_once(':')?;
-            (hex_addr(addr).filter(IpAddr::is_ipv4)?, port)
-        }
+        None => IpAddr::V4(hex(addr, 8)?.into()),
     };
-    Some((addr, hex_port(port)?))
+    Some((addr, hex(port, 4)? as u16))
+}
+
+/// Exactly `digits` hex digits (`%0NX`).
+fn hex(s: &[u8], digits: usize) -> Option<u32> {
+    if s.len() != digits {
+        return None;
+    }
+    s.iter().try_fold(0u32, |n, &b| {
+        let d = (b as char).to_digit(16)?;
+        Some(n << 4 | d)
+    })
+}
+
+/// A decimal `%d`.
+fn int(s: &[u8]) -> Option<i32> {
+    let (negative, digits) = match s.strip_prefix(b"-") {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 10 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(b - b'0');
+    }
+    i32::try_from(if negative { -n } else { n }).ok()
 }
 
 #[cfg(test)]
@@ -316,6 +418,43 @@ FWM  00000007 rr
         }
         // A service the text does not have (added after the read).
         assert_eq!(t.take(&tcp("10.0.0.3", 80)), None);
+    }
+
+    #[test]
+    fn takes_in_any_order() {
+        let mut t = parse(TABLE).unwrap();
+        // TCP, UDP, SCTP and mark 42; not the tunnel, not mark 7.
+        assert_eq!(t.described(), 4);
+        let udp = ServiceKey::Addr {
+            protocol: Protocol::Udp,
+            addr: "10.0.0.1".parse().unwrap(),
+            port: 53,
+        };
+        // Out of the text's order: found through the index.
+        assert_eq!(t.take(&udp).unwrap().len(), 1);
+        assert_eq!(t.take(&tcp("10.0.0.1", 80)).unwrap().len(), 2);
+        // Back in order from there.
+        assert_eq!(t.take(&udp), None);
+        assert_eq!(t.described(), 2);
+    }
+
+    /// A service added while the text is read in pieces can shift one
+    /// already read into the next piece; both copies tell the truth.
+    #[test]
+    fn a_service_read_twice_is_not_ambiguous() {
+        let text = "IP Virtual Server version 1.2.1 (size=4096)\n\
+                    Prot LocalAddress:Port Scheduler Flags\n\
+                    \x20 -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n\
+                    TCP  0A000001:0050 rr \n\
+                    \x20 -> C0A80101:1F90      Masq    1      0          0         \n\
+                    TCP  0A000002:0050 rr \n\
+                    TCP  0A000001:0050 rr \n\
+                    \x20 -> C0A80101:1F90      Masq    1      0          0         \n\
+                    \x20 -> C0A80102:1F90      Masq    1      0          0         \n";
+        let mut t = parse(text).unwrap();
+        assert_eq!(t.take(&tcp("10.0.0.2", 80)).unwrap().len(), 0);
+        // The copy that comes next in the text's order.
+        assert_eq!(t.take(&tcp("10.0.0.1", 80)).unwrap().len(), 2);
     }
 
     #[test]

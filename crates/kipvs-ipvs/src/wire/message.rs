@@ -12,7 +12,7 @@ use super::{parse_nested, parse_nlas, DaemonAttr, DestAttr, InfoAttr, SvcAttr};
 /// `IPVS_GENL_NAME`.
 pub(crate) const IPVS_GENL_NAME: &str = "IPVS";
 /// `IPVS_GENL_VERSION`.
-const IPVS_GENL_VERSION: u8 = 1;
+pub(super) const IPVS_GENL_VERSION: u8 = 1;
 
 const IPVS_CMD_NEW_SERVICE: u8 = 1;
 const IPVS_CMD_SET_SERVICE: u8 = 2;
@@ -32,7 +32,7 @@ const IPVS_CMD_GET_INFO: u8 = 15;
 const IPVS_CMD_ZERO: u8 = 16;
 const IPVS_CMD_FLUSH: u8 = 17;
 
-const IPVS_CMD_ATTR_SERVICE: u16 = 1;
+pub(super) const IPVS_CMD_ATTR_SERVICE: u16 = 1;
 const IPVS_CMD_ATTR_DEST: u16 = 2;
 const IPVS_CMD_ATTR_DAEMON: u16 = 3;
 const IPVS_CMD_ATTR_TIMEOUT_TCP: u16 = 4;
@@ -203,7 +203,7 @@ impl Nla for IpvsAttr {
 }
 
 impl IpvsAttr {
-    fn parse_for(cmd: IpvsCmd, buf: &NlaBuffer<&[u8]>) -> Result<Self, DecodeError> {
+    pub(super) fn parse_for(cmd: IpvsCmd, buf: &NlaBuffer<&[u8]>) -> Result<Self, DecodeError> {
         if matches!(cmd, IpvsCmd::SetInfo | IpvsCmd::GetInfo) {
             return Ok(IpvsAttr::Info(InfoAttr::parse(buf)?));
         }

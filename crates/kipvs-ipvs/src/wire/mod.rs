@@ -12,6 +12,7 @@
 mod config;
 mod daemon;
 mod dest;
+mod dump;
 mod message;
 mod service;
 pub(crate) mod stats;
@@ -19,6 +20,7 @@ pub(crate) mod stats;
 pub use config::InfoAttr;
 pub use daemon::DaemonAttr;
 pub use dest::DestAttr;
+pub(crate) use dump::ServiceDump;
 pub(crate) use message::IPVS_GENL_NAME;
 pub use message::{IpvsAttr, IpvsCmd, IpvsMessage};
 pub use service::{SvcAttr, SvcFlags};
@@ -27,13 +29,15 @@ pub use stats::StatsAttr;
 pub(crate) use config::{info_from_attrs, timeouts_attrs, timeouts_from_attrs};
 pub(crate) use daemon::{daemon_attrs, daemon_from_attrs, daemon_state_attrs};
 pub(crate) use dest::{dest_attrs, dest_from_attrs, dest_is_representable, dest_key_attrs};
-pub(crate) use service::{
-    service_attrs, service_from_attrs, service_is_representable, service_key_attrs,
-};
+#[cfg(test)]
+pub(crate) use service::service_is_representable;
+pub(crate) use service::{service_attrs, service_from_attrs, service_key_attrs};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_core::{DecodeError, NlaBuffer, NlasIterator, Parseable};
+use netlink_packet_core::{
+    DecodeError, NlaBuffer, NlasIterator, Parseable, NLA_HEADER_SIZE, NLA_TYPE_MASK,
+};
 
 /// `AF_INET` from `linux/socket.h`.
 pub(crate) const AF_INET: u16 = 2;
@@ -89,6 +93,58 @@ pub(crate) fn parse_addr(value: &[u8]) -> Result<[u8; 16], DecodeError> {
     Ok(out)
 }
 
+/// The attributes in `buf`, read in place: what [`NlasIterator`] yields,
+/// with the same checks and errors, without an `NlaBuffer` per attribute
+/// to ask for each field. Dumps of thousands of services decode through
+/// this.
+pub(crate) fn raw_nlas(buf: &[u8]) -> RawNlas<'_> {
+    RawNlas { buf, at: 0 }
+}
+
+/// See [`raw_nlas`].
+pub(crate) struct RawNlas<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+/// One attribute of [`raw_nlas`].
+pub(crate) struct RawNla<'a> {
+    /// The type, with `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER` cleared, as
+    /// `NlaBuffer::kind` clears them.
+    pub kind: u16,
+    /// The value, without padding.
+    pub value: &'a [u8],
+    /// The whole attribute, header and value.
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Iterator for RawNlas<'a> {
+    type Item = Result<RawNla<'a>, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.buf.get(self.at..).filter(|r| !r.is_empty())?;
+        let len = match rest {
+            [l0, l1, _, _, ..] => usize::from(u16::from_ne_bytes([*l0, *l1])),
+            _ => 0,
+        };
+        if len < NLA_HEADER_SIZE || len > rest.len() {
+            // Too short for a header, or longer than what is left: the
+            // checked buffer names what is wrong in its own words.
+            self.at = self.buf.len();
+            let err = NlaBuffer::new_checked(rest)
+                .err()
+                .unwrap_or_else(|| DecodeError::from("a malformed netlink attribute"));
+            return Some(Err(err));
+        }
+        self.at += (len + 3) & !3;
+        Some(Ok(RawNla {
+            kind: u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK,
+            value: &rest[NLA_HEADER_SIZE..len],
+            bytes: &rest[..len],
+        }))
+    }
+}
+
 /// Parses the attributes in `buf` with `parse`.
 pub(crate) fn parse_nlas<T, F>(buf: &[u8], mut parse: F) -> Result<Vec<T>, DecodeError>
 where
@@ -117,8 +173,14 @@ pub(crate) fn emit_string(buffer: &mut [u8], s: &str) {
 
 /// Reads a string attribute up to its first NUL.
 pub(crate) fn parse_cstring(value: &[u8]) -> Result<String, DecodeError> {
+    parse_cstr(value).map(str::to_owned)
+}
+
+/// Reads a string attribute up to its first NUL, in place.
+pub(crate) fn parse_cstr(value: &[u8]) -> Result<&str, DecodeError> {
     let end = value.iter().position(|b| *b == 0).unwrap_or(value.len());
-    String::from_utf8(value[..end].to_vec()).map_err(DecodeError::from)
+    std::str::from_utf8(&value[..end])
+        .map_err(|e| DecodeError::from(format!("a string attribute: {e}")))
 }
 
 /// Reads an exact-width integer attribute value.

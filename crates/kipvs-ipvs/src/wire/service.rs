@@ -6,12 +6,12 @@ use netlink_packet_core::{
 };
 
 use super::{
-    addr_from_wire, addr_to_wire, emit_string, family, fixed, parse_addr, parse_cstring,
-    parse_nested,
-    stats::{emit_stats, stats_from_attrs, stats_len},
+    addr_from_wire, addr_to_wire, emit_string, family, fixed, parse_addr, parse_cstr,
+    parse_cstring, parse_nested, raw_nlas,
+    stats::{emit_stats, stats_from_attrs, stats_from_nest, stats_len},
     StatsAttr, AF_INET, AF_INET6,
 };
-use crate::{Protocol, Service, ServiceFlags, ServiceKey};
+use crate::{Protocol, Scheduler, Service, ServiceFlags, ServiceKey, Stats};
 
 const IPVS_SVC_ATTR_AF: u16 = 1;
 const IPVS_SVC_ATTR_PROTOCOL: u16 = 2;
@@ -220,77 +220,172 @@ pub(crate) fn service_attrs(svc: &Service) -> Vec<SvcAttr> {
 /// firewall-mark service, or one of TCP, UDP or SCTP. The kernel also takes
 /// AH and ESP services over netlink (ipvsadm cannot make them), which
 /// [`ServiceKey`] has no name for.
+#[cfg(test)]
 pub(crate) fn service_is_representable(attrs: &[SvcAttr]) -> bool {
-    let fwmark = attrs
-        .iter()
-        .any(|a| matches!(a, SvcAttr::Fwmark(m) if *m != 0));
-    fwmark
-        || attrs
-            .iter()
-            .any(|a| matches!(a, SvcAttr::Protocol(p) if Protocol::from_number(*p).is_some()))
+    SvcFields::of_attrs(attrs).representable()
 }
 
 /// A service from the attributes of a `NEW_SERVICE` reply. Statistics come
 /// from `STATS64` when the kernel sent it (Linux 4.1+), else from `STATS`.
 pub(crate) fn service_from_attrs(attrs: &[SvcAttr]) -> Result<Service, DecodeError> {
-    let (mut af, mut protocol, mut addr, mut port, mut fwmark) = (None, None, None, 0, 0);
-    let (mut sched, mut flags, mut timeout, mut netmask, mut pe) = (None, 0, 0, None, None);
-    let (mut stats32, mut stats64) = (None, None);
-    for a in attrs {
-        match a {
-            SvcAttr::Af(v) => af = Some(*v),
-            SvcAttr::Protocol(v) => protocol = Some(*v),
-            SvcAttr::Addr(v) => addr = Some(*v),
-            SvcAttr::Port(v) => port = *v,
-            SvcAttr::Fwmark(v) => fwmark = *v,
-            SvcAttr::SchedName(v) => sched = Some(v.as_str()),
-            SvcAttr::Flags(f) => flags = f.flags,
-            SvcAttr::Timeout(v) => timeout = *v,
-            SvcAttr::Netmask(v) => netmask = Some(*v),
-            SvcAttr::Stats(s) => stats32 = Some(s),
-            SvcAttr::PeName(v) if !v.is_empty() => pe = Some(v.clone()),
-            SvcAttr::Stats64(s) => stats64 = Some(s),
+    SvcFields::of_attrs(attrs).service()
+}
+
+/// A service nest's value read in place, for dumps of thousands of
+/// services: what [`parse_nested`] then [`service_is_representable`] and
+/// [`service_from_attrs`] make of it, without a `Vec<SvcAttr>` (and its
+/// strings and stats vectors) per service. The outer error is the one
+/// parsing the nest into [`SvcAttr`]s gives; `Ok(None)` is a service that
+/// is not representable; the inner result is the conversion's.
+pub(crate) fn service_from_nest(
+    nest: &[u8],
+) -> Result<Option<Result<Service, DecodeError>>, DecodeError> {
+    let mut f = SvcFields::default();
+    for nla in raw_nlas(nest) {
+        let nla = nla?;
+        let v = nla.value;
+        match nla.kind {
+            IPVS_SVC_ATTR_AF => f.af = Some(parse_u16(v).context("IPVS_SVC_ATTR_AF")?),
+            IPVS_SVC_ATTR_PROTOCOL => f.protocol(parse_u16(v).context("IPVS_SVC_ATTR_PROTOCOL")?),
+            IPVS_SVC_ATTR_ADDR => f.addr = Some(parse_addr(v).context("IPVS_SVC_ATTR_ADDR")?),
+            IPVS_SVC_ATTR_PORT => f.port = parse_u16_be(v).context("IPVS_SVC_ATTR_PORT")?,
+            IPVS_SVC_ATTR_FWMARK => f.fwmark(parse_u32(v).context("IPVS_SVC_ATTR_FWMARK")?),
+            IPVS_SVC_ATTR_SCHED_NAME => {
+                f.sched = Some(parse_cstr(v).context("IPVS_SVC_ATTR_SCHED_NAME")?)
+            }
+            IPVS_SVC_ATTR_FLAGS => {
+                let raw: [u8; 8] = fixed(v, "IPVS_SVC_ATTR_FLAGS")?;
+                f.flags = u32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]);
+            }
+            IPVS_SVC_ATTR_TIMEOUT => f.timeout = parse_u32(v).context("IPVS_SVC_ATTR_TIMEOUT")?,
+            IPVS_SVC_ATTR_NETMASK => {
+                f.netmask = Some(parse_u32(v).context("IPVS_SVC_ATTR_NETMASK")?)
+            }
+            IPVS_SVC_ATTR_STATS => {
+                f.stats32 = Some(stats_from_nest(v).context("IPVS_SVC_ATTR_STATS")?)
+            }
+            IPVS_SVC_ATTR_PE_NAME => f.pe(parse_cstr(v).context("IPVS_SVC_ATTR_PE_NAME")?),
+            IPVS_SVC_ATTR_STATS64 => {
+                f.stats64 = Some(stats_from_nest(v).context("IPVS_SVC_ATTR_STATS64")?)
+            }
+            // Kept as `SvcAttr::Other` by the full parse, which cannot fail.
             _ => {}
         }
     }
-    let af = af.ok_or("a service without IPVS_SVC_ATTR_AF")?;
-    let key = if fwmark != 0 {
-        if af != AF_INET && af != AF_INET6 {
-            return Err(format!("a service of address family {af}").into());
+    Ok(f.representable().then(|| f.service()))
+}
+
+/// What a service nest says, gathered attribute by attribute (a later
+/// attribute of a kind replaces an earlier one), whether from parsed
+/// [`SvcAttr`]s or from the nest's bytes; one conversion serves both.
+#[derive(Default)]
+struct SvcFields<'a> {
+    af: Option<u16>,
+    protocol: Option<u16>,
+    addr: Option<[u8; 16]>,
+    port: u16,
+    fwmark: u32,
+    sched: Option<&'a str>,
+    flags: u32,
+    timeout: u32,
+    netmask: Option<u32>,
+    pe: Option<&'a str>,
+    stats32: Option<Stats>,
+    stats64: Option<Stats>,
+    /// Some mark was not 0.
+    any_mark: bool,
+    /// Some protocol was one a [`ServiceKey`] names.
+    any_known_protocol: bool,
+}
+
+impl<'a> SvcFields<'a> {
+    fn of_attrs(attrs: &'a [SvcAttr]) -> Self {
+        let mut f = SvcFields::default();
+        for a in attrs {
+            match a {
+                SvcAttr::Af(v) => f.af = Some(*v),
+                SvcAttr::Protocol(v) => f.protocol(*v),
+                SvcAttr::Addr(v) => f.addr = Some(*v),
+                SvcAttr::Port(v) => f.port = *v,
+                SvcAttr::Fwmark(v) => f.fwmark(*v),
+                SvcAttr::SchedName(v) => f.sched = Some(v.as_str()),
+                SvcAttr::Flags(v) => f.flags = v.flags,
+                SvcAttr::Timeout(v) => f.timeout = *v,
+                SvcAttr::Netmask(v) => f.netmask = Some(*v),
+                SvcAttr::Stats(s) => f.stats32 = Some(stats_from_attrs(s)),
+                SvcAttr::PeName(v) => f.pe(v),
+                SvcAttr::Stats64(s) => f.stats64 = Some(stats_from_attrs(s)),
+                SvcAttr::Other(_) => {}
+            }
         }
-        ServiceKey::Fwmark {
-            mark: fwmark,
-            ipv6: af == AF_INET6,
-        }
-    } else {
-        let number = protocol.ok_or("a service with neither a fwmark nor a protocol")?;
-        let protocol = Protocol::from_number(number)
-            .ok_or_else(|| format!("a service of IP protocol {number}, not TCP, UDP or SCTP"))?;
-        let addr = addr.ok_or("a service without IPVS_SVC_ATTR_ADDR")?;
-        ServiceKey::Addr {
-            protocol,
-            addr: addr_from_wire(af, &addr)?,
-            port,
-        }
-    };
-    let mut svc = Service::new(key);
-    if let Some(name) = sched {
-        svc.scheduler = name
-            .parse()
-            .map_err(|e| DecodeError::from(format!("IPVS_SVC_ATTR_SCHED_NAME: {e}")))?;
+        f
     }
-    svc.flags = ServiceFlags(flags);
-    svc.timeout = timeout;
-    if let Some(raw) = netmask {
-        svc.netmask = if key.is_ipv6() {
-            raw
+
+    fn protocol(&mut self, p: u16) {
+        self.protocol = Some(p);
+        self.any_known_protocol |= Protocol::from_number(p).is_some();
+    }
+
+    fn fwmark(&mut self, mark: u32) {
+        self.fwmark = mark;
+        self.any_mark |= mark != 0;
+    }
+
+    /// An empty name is no engine, and does not undo an earlier one.
+    fn pe(&mut self, name: &'a str) {
+        if !name.is_empty() {
+            self.pe = Some(name);
+        }
+    }
+
+    fn representable(&self) -> bool {
+        self.any_mark || self.any_known_protocol
+    }
+
+    fn service(self) -> Result<Service, DecodeError> {
+        let af = self.af.ok_or("a service without IPVS_SVC_ATTR_AF")?;
+        let key = if self.fwmark != 0 {
+            if af != AF_INET && af != AF_INET6 {
+                return Err(format!("a service of address family {af}").into());
+            }
+            ServiceKey::Fwmark {
+                mark: self.fwmark,
+                ipv6: af == AF_INET6,
+            }
         } else {
-            u32::from_be_bytes(raw.to_ne_bytes())
+            let number = self
+                .protocol
+                .ok_or("a service with neither a fwmark nor a protocol")?;
+            let protocol = Protocol::from_number(number).ok_or_else(|| {
+                format!("a service of IP protocol {number}, not TCP, UDP or SCTP")
+            })?;
+            let addr = self.addr.ok_or("a service without IPVS_SVC_ATTR_ADDR")?;
+            ServiceKey::Addr {
+                protocol,
+                addr: addr_from_wire(af, &addr)?,
+                port: self.port,
+            }
         };
+        let scheduler = match self.sched {
+            Some(name) => name
+                .parse::<Scheduler>()
+                .map_err(|e| DecodeError::from(format!("IPVS_SVC_ATTR_SCHED_NAME: {e}")))?,
+            None => Scheduler::default(),
+        };
+        let netmask = match self.netmask {
+            Some(raw) if key.is_ipv6() => raw,
+            Some(raw) => u32::from_be_bytes(raw.to_ne_bytes()),
+            None if key.is_ipv6() => 128,
+            None => 0xffff_ffff,
+        };
+        Ok(Service {
+            key,
+            scheduler,
+            flags: ServiceFlags(self.flags),
+            timeout: self.timeout,
+            netmask,
+            pe_name: self.pe.map(str::to_owned),
+            stats: self.stats64.or(self.stats32).unwrap_or_default(),
+        })
     }
-    svc.pe_name = pe;
-    if let Some(s) = stats64.or(stats32) {
-        svc.stats = stats_from_attrs(s);
-    }
-    Ok(svc)
 }

@@ -4,7 +4,7 @@
 
 use netlink_packet_core::{DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, Parseable};
 
-use super::fixed;
+use super::{fixed, raw_nlas};
 use crate::Stats;
 
 const IPVS_STATS_ATTR_CONNS: u16 = 1;
@@ -102,18 +102,21 @@ impl Nla for StatsAttr {
     }
 }
 
+/// A counter's value: 4 or 8 bytes, whichever nest it is in.
+fn counter(value: &[u8]) -> Result<u64, DecodeError> {
+    match value.len() {
+        4 => Ok(u32::from_ne_bytes(fixed(value, "a 32-bit counter")?) as u64),
+        8 => Ok(u64::from_ne_bytes(fixed(value, "a 64-bit counter")?)),
+        n => Err(DecodeError::from(format!(
+            "an IPVS counter has 4 or 8 bytes, got {n}"
+        ))),
+    }
+}
+
 impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for StatsAttr {
     fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
         let value = buf.value();
-        let number = || -> Result<u64, DecodeError> {
-            match value.len() {
-                4 => Ok(u32::from_ne_bytes(fixed(value, "a 32-bit counter")?) as u64),
-                8 => Ok(u64::from_ne_bytes(fixed(value, "a 64-bit counter")?)),
-                n => Err(DecodeError::from(format!(
-                    "an IPVS counter has 4 or 8 bytes, got {n}"
-                ))),
-            }
-        };
+        let number = || counter(value);
         Ok(match buf.kind() {
             IPVS_STATS_ATTR_CONNS => StatsAttr::Conns(number()?),
             IPVS_STATS_ATTR_INPKTS => StatsAttr::InPkts(number()?),
@@ -224,4 +227,30 @@ pub(crate) fn stats_from_attrs(attrs: &[StatsAttr]) -> Stats {
         }
     }
     s
+}
+
+/// The counters of a stats nest's value, read in place: what
+/// [`stats_from_attrs`] makes of the nest's parsed attributes, with the
+/// same errors, without them.
+pub(crate) fn stats_from_nest(nest: &[u8]) -> Result<Stats, DecodeError> {
+    let mut s = Stats::default();
+    for nla in raw_nlas(nest) {
+        let nla = nla?;
+        let slot = match nla.kind {
+            IPVS_STATS_ATTR_CONNS => &mut s.conns,
+            IPVS_STATS_ATTR_INPKTS => &mut s.inpkts,
+            IPVS_STATS_ATTR_OUTPKTS => &mut s.outpkts,
+            IPVS_STATS_ATTR_INBYTES => &mut s.inbytes,
+            IPVS_STATS_ATTR_OUTBYTES => &mut s.outbytes,
+            IPVS_STATS_ATTR_CPS => &mut s.cps,
+            IPVS_STATS_ATTR_INPPS => &mut s.inpps,
+            IPVS_STATS_ATTR_OUTPPS => &mut s.outpps,
+            IPVS_STATS_ATTR_INBPS => &mut s.inbps,
+            IPVS_STATS_ATTR_OUTBPS => &mut s.outbps,
+            // IPVS_STATS_ATTR_PAD and whatever a newer kernel adds.
+            _ => continue,
+        };
+        *slot = counter(nla.value)?;
+    }
+    Ok(s)
 }

@@ -1,5 +1,6 @@
 //! Golden bytes from the real ipvsadm and kernel, and round trips.
 
+mod dump;
 mod fuzz;
 mod golden;
 mod quirks;
