@@ -18,6 +18,14 @@ pub(crate) fn to_attrs(entry: &Entry, lineno: u32) -> Vec<AdtAttr> {
     // Room for the common elements and the line number a bulk request
     // adds, so neither grows the vector.
     let mut attrs: Vec<AdtAttr> = Vec::with_capacity(8);
+    to_attrs_into(entry, lineno, &mut attrs);
+    attrs
+}
+
+/// [`to_attrs`] into `attrs` (cleared first), so a bulk request reuses
+/// one vector for all its elements.
+pub(crate) fn to_attrs_into(entry: &Entry, lineno: u32, attrs: &mut Vec<AdtAttr>) {
+    attrs.clear();
     let mut cadt = 0u32;
     let mut ips = 0;
     for part in &entry.parts {
@@ -105,7 +113,6 @@ pub(crate) fn to_attrs(entry: &Entry, lineno: u32) -> Vec<AdtAttr> {
     if lineno != 0 {
         attrs.push(AdtAttr::LineNo(lineno));
     }
-    attrs
 }
 
 /// One element of a single add or del: ipset ends it with

@@ -38,6 +38,89 @@ impl std::fmt::Display for BulkError {
 
 impl std::error::Error for BulkError {}
 
+/// Elements for bulk ADD or DEL requests, encoded as they are pushed and
+/// packed into messages of up to 48 KiB each; [`IpSet::send_batch`] sends
+/// them. This is how `ipset restore` gathers a run of add (or del) lines
+/// of one set: each element is encoded once, into one buffer, with no
+/// per-element allocation, and nothing reaches the kernel until the run
+/// is complete.
+#[derive(Debug, Default)]
+pub struct AdtBatch {
+    /// Full messages, in order.
+    full: Vec<Packed>,
+    /// The message being filled.
+    open: Packed,
+    /// The attributes of the element being encoded, reused.
+    scratch: Vec<AdtAttr>,
+}
+
+/// The elements of one message: their `IPSET_ATTR_DATA` nests, encoded,
+/// and their line numbers.
+#[derive(Debug, Default)]
+struct Packed {
+    adt: Vec<u8>,
+    lines: Vec<u32>,
+}
+
+impl AdtBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        AdtBatch::default()
+    }
+
+    /// Adds `entry` with its line number (`IPSET_ATTR_LINENO`: the kernel
+    /// names a refused element by it, so it should be unique in the batch).
+    pub fn push(&mut self, line: u32, entry: &Entry) {
+        let mut attrs = std::mem::take(&mut self.scratch);
+        adt::to_attrs_into(entry, 0, &mut attrs);
+        attrs.push(AdtAttr::LineNo(line));
+        self.pack(line, &attrs);
+        self.scratch = attrs;
+    }
+
+    /// Adds element attributes as [`entry_attrs`](crate::entry_attrs)
+    /// gives them (without `IPSET_ATTR_LINENO`), with their line number.
+    pub fn push_attrs(&mut self, line: u32, attrs: &[AdtAttr]) {
+        let mut all = std::mem::take(&mut self.scratch);
+        all.clear();
+        all.extend_from_slice(attrs);
+        all.push(AdtAttr::LineNo(line));
+        self.pack(line, &all);
+        self.scratch = all;
+    }
+
+    fn pack(&mut self, line: u32, attrs: &[AdtAttr]) {
+        if self.open.adt.capacity() == 0 {
+            self.open.adt.reserve(BULK_BYTES + 1024);
+        }
+        append_data(&mut self.open.adt, attrs);
+        self.open.lines.push(line);
+        if self.open.adt.len() >= BULK_BYTES {
+            self.full.push(std::mem::take(&mut self.open));
+        }
+    }
+
+    /// How many elements the batch holds.
+    pub fn len(&self) -> usize {
+        self.full.iter().map(|p| p.lines.len()).sum::<usize>() + self.open.lines.len()
+    }
+
+    /// Whether the batch holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.full.is_empty() && self.open.lines.is_empty()
+    }
+
+    /// Takes the messages ready to go: the full ones, and with `all` the
+    /// one being filled too.
+    fn take_ready(&mut self, all: bool) -> Vec<Packed> {
+        let mut ready = std::mem::take(&mut self.full);
+        if all && !self.open.lines.is_empty() {
+            ready.push(std::mem::take(&mut self.open));
+        }
+        ready
+    }
+}
+
 impl IpSet {
     /// Adds many entries, many per message; stops at the first refused
     /// one (see [`BulkError`]).
@@ -48,7 +131,7 @@ impl IpSet {
         exist: bool,
     ) -> Result<(), BulkError> {
         self.check_entries(name, entries)?;
-        self.bulk(IpsetCmd::Add, name, numbered(entries), exist)
+        self.many(IpsetCmd::Add, name, entries, exist)
     }
 
     /// Deletes many entries, many per message.
@@ -58,15 +141,31 @@ impl IpSet {
         entries: &[Entry],
         exist: bool,
     ) -> Result<(), BulkError> {
-        self.bulk(IpsetCmd::Del, name, numbered(entries), exist)
+        self.many(IpsetCmd::Del, name, entries, exist)
+    }
+
+    fn many(
+        &mut self,
+        cmd: IpsetCmd,
+        name: &SetName,
+        entries: &[Entry],
+        exist: bool,
+    ) -> Result<(), BulkError> {
+        let mut batch = AdtBatch::new();
+        let mut sent = 0;
+        for (i, e) in entries.iter().enumerate() {
+            batch.push(i as u32 + 1, e);
+            self.send_ready(cmd, name, &mut batch, false, exist, &mut sent)?;
+        }
+        self.send_ready(cmd, name, &mut batch, true, exist, &mut sent)
     }
 
     /// Sends element attributes (see [`entry_attrs`](crate::entry_attrs)),
     /// each with its line number, as ADD or DEL requests of up to 48 KiB of
-    /// elements each, in order. The kernel stops a message at its first
-    /// refused element and names it by `IPSET_ATTR_LINENO`; the
-    /// [`BulkError::index`] is that element's position in `items`.
-    /// This is how `ipset restore` is fast.
+    /// elements each, in order, each message as soon as it is full. The
+    /// kernel stops a message at its first refused element and names it
+    /// by `IPSET_ATTR_LINENO`; the [`BulkError::index`] is that element's
+    /// position in `items`.
     pub fn bulk<I>(
         &mut self,
         cmd: IpsetCmd,
@@ -77,40 +176,59 @@ impl IpSet {
     where
         I: IntoIterator<Item = (u32, Vec<AdtAttr>)>,
     {
+        let mut batch = AdtBatch::new();
+        let mut sent = 0;
+        for (line, attrs) in items {
+            batch.push_attrs(line, &attrs);
+            self.send_ready(cmd, name, &mut batch, false, exist, &mut sent)?;
+        }
+        self.send_ready(cmd, name, &mut batch, true, exist, &mut sent)
+    }
+
+    /// Sends a batch as ADD or DEL requests, in order; stops at the first
+    /// refused element, whose position in the batch (from 0, in push
+    /// order) is the [`BulkError::index`]. The elements before it were
+    /// applied, none after it.
+    pub fn send_batch(
+        &mut self,
+        cmd: IpsetCmd,
+        name: &SetName,
+        mut batch: AdtBatch,
+        exist: bool,
+    ) -> Result<(), BulkError> {
+        self.send_ready(cmd, name, &mut batch, true, exist, &mut 0)
+    }
+
+    /// Sends what `batch` has ready ([`AdtBatch::take_ready`]); `sent`
+    /// counts the elements sent before, for the error's index.
+    fn send_ready(
+        &mut self,
+        cmd: IpsetCmd,
+        name: &SetName,
+        batch: &mut AdtBatch,
+        all: bool,
+        exist: bool,
+        sent: &mut usize,
+    ) -> Result<(), BulkError> {
         let flags = if exist { 0 } else { NLM_F_EXCL };
-        // The elements of the message being packed, encoded as they come
-        // (one pass each); the message copies them as they are.
-        let mut adt: Vec<u8> = Vec::new();
-        let mut lines: Vec<u32> = Vec::new();
-        let mut batch_start = 0usize;
-        let mut items = items.into_iter().peekable();
-        while let Some((line, mut attrs)) = items.next() {
-            attrs.push(AdtAttr::LineNo(line));
-            if adt.capacity() == 0 {
-                adt.reserve(BULK_BYTES + 1024);
+        for Packed { adt, lines } in batch.take_ready(all) {
+            let msg_attrs = vec![
+                CmdAttr::SetName(name.to_string()),
+                CmdAttr::LineNo(lines[0]),
+                adt_encoded(adt),
+            ];
+            let msg = self.msg(cmd, msg_attrs);
+            if let Err(e) = self.sock.request(msg, NLM_F_REQUEST | flags) {
+                let at = failed_line(&e)
+                    .and_then(|l| lines.iter().position(|x| *x == l))
+                    .unwrap_or(0);
+                let error = self.explain(e, cmd, Some(name));
+                return Err(BulkError {
+                    index: *sent + at,
+                    error,
+                });
             }
-            append_data(&mut adt, &attrs);
-            lines.push(line);
-            if adt.len() >= BULK_BYTES || items.peek().is_none() {
-                let msg_attrs = vec![
-                    CmdAttr::SetName(name.to_string()),
-                    CmdAttr::LineNo(lines[0]),
-                    adt_encoded(std::mem::take(&mut adt)),
-                ];
-                let msg = self.msg(cmd, msg_attrs);
-                if let Err(e) = self.sock.request(msg, NLM_F_REQUEST | flags) {
-                    let at = failed_line(&e)
-                        .and_then(|l| lines.iter().position(|x| *x == l))
-                        .unwrap_or(0);
-                    let error = self.explain(e, cmd, Some(name));
-                    return Err(BulkError {
-                        index: batch_start + at,
-                        error,
-                    });
-                }
-                batch_start += lines.len();
-                lines.clear();
-            }
+            *sent += lines.len();
         }
         Ok(())
     }
@@ -140,13 +258,6 @@ impl IpSet {
     }
 }
 
-fn numbered(entries: &[Entry]) -> impl Iterator<Item = (u32, Vec<AdtAttr>)> + '_ {
-    entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (i as u32 + 1, adt::to_attrs(e, 0)))
-}
-
 /// The line the kernel wrote into the echoed `IPSET_ATTR_LINENO`.
 fn failed_line(e: &Error) -> Option<u32> {
     let k: &KernelError = e.kernel()?;
@@ -163,4 +274,32 @@ fn temp_name() -> SetName {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
     SetName::new(format!("kipvs-tmp-{}-{n}", std::process::id())).expect("short name")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    #[test]
+    fn a_batch_fills_messages_of_48_kib() {
+        let mut batch = AdtBatch::new();
+        for i in 0..3_000u32 {
+            batch.push(i + 1, &Entry::ip_port(Ipv4Addr::from(i), 6, 80));
+        }
+        assert_eq!(batch.len(), 3_000);
+        // hash:ip,port over IPv4 with its line number: 40 bytes an element.
+        let full = batch.take_ready(false);
+        assert_eq!(full.len(), 2);
+        for p in &full {
+            assert_eq!(p.adt.len(), p.lines.len() * 40);
+            assert!((BULK_BYTES..BULK_BYTES + 40).contains(&p.adt.len()));
+        }
+        assert_eq!(full[1].lines[0], full[0].lines.len() as u32 + 1);
+        let rest = batch.take_ready(true);
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].lines.len(), 3_000 - 2 * full[0].lines.len());
+        assert!(batch.is_empty());
+    }
 }

@@ -31,7 +31,7 @@ mod sync;
 mod types;
 pub mod wire;
 
-pub use bulk::BulkError;
+pub use bulk::{AdtBatch, BulkError};
 pub use entry::{Entry, IpPart, Op, Part, PortPart, Position};
 pub use error::describe;
 pub use handle::{IpSet, SetKind};

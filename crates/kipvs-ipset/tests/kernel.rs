@@ -3,7 +3,10 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use kipvs_ipset::{CreateOptions, Entry, Family, IpSet, SetName, SetType};
+use kipvs_ipset::{
+    wire::{IpsetCmd, IPSET_ERR_EXIST},
+    AdtBatch, CreateOptions, Entry, Family, IpSet, SetName, SetType,
+};
 use kipvs_testutil::{private_netns, require_tool, run};
 
 fn name(s: &str) -> SetName {
@@ -103,6 +106,45 @@ fn bulk_add_many_entries_in_few_messages() {
     assert_eq!(h.list_headers(Some(&s)).unwrap()[0].elements, 20_005);
     h.del_many(&s, &entries, false).unwrap();
     assert_eq!(h.list_headers(Some(&s)).unwrap()[0].elements, 5);
+}
+
+#[test]
+fn a_batch_spans_messages_and_stops_at_the_refused_element() {
+    let Some(mut h) = open() else { return };
+    let s = name("batch");
+    let opts = CreateOptions::default().maxelem(200_000);
+    h.create(&s, SetType::HashIpPort, &opts, false).unwrap();
+    h.add(&s, &tcp(7_000, 80), false).unwrap();
+    // 40 bytes an element, 1,229 to a 48 KiB message: 10,000 make nine
+    // messages, and the refused element (it exists, no -exist) is in the
+    // sixth. Line numbers skip as a restore file's do.
+    let mut batch = AdtBatch::new();
+    for i in 0..10_000u32 {
+        batch.push(3 * i + 2, &tcp(i, 80));
+    }
+    assert_eq!(batch.len(), 10_000);
+    let err = h.send_batch(IpsetCmd::Add, &s, batch, false).unwrap_err();
+    assert_eq!(err.index, 7_000);
+    assert_eq!(
+        err.error.kernel().map(|k| k.errno),
+        Some(IPSET_ERR_EXIST),
+        "{}",
+        err.error
+    );
+    // Everything before it went in, nothing after it.
+    assert_eq!(h.list_headers(Some(&s)).unwrap()[0].elements, 7_001);
+    // With -exist the same batch goes through, and one of DEL takes the
+    // elements out again.
+    let mut again = AdtBatch::new();
+    let mut del = AdtBatch::new();
+    for i in 0..10_000u32 {
+        again.push(i + 1, &tcp(i, 80));
+        del.push(i + 1, &tcp(i, 80));
+    }
+    h.send_batch(IpsetCmd::Add, &s, again, true).unwrap();
+    assert_eq!(h.list_headers(Some(&s)).unwrap()[0].elements, 10_000);
+    h.send_batch(IpsetCmd::Del, &s, del, false).unwrap();
+    assert_eq!(h.list_headers(Some(&s)).unwrap()[0].elements, 0);
 }
 
 #[test]
