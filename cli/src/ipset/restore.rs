@@ -6,7 +6,7 @@
 
 use std::{borrow::Cow, io::Read as _};
 
-use kipvs::ipset::{entry_attrs, wire::AdtAttr, wire::IpsetCmd, SetName};
+use kipvs::ipset::{wire::IpsetCmd, AdtBatch, Entry, SetName};
 
 use super::{
     args::{self, Cmd, Line},
@@ -49,67 +49,71 @@ pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
     let bytes = line.as_bytes();
     let mut words = Vec::new();
     let mut arg = String::new();
-    // Where the stretch of the word's bytes not yet copied into `arg`
-    // begins: a word is copied a stretch at a time (between quotes), not
-    // a byte at a time. Quotes and blanks are ASCII, so every cut falls
-    // on a character boundary.
+    // ipset looks at every byte; only quotes and (outside quotes) blanks
+    // do anything, so this jumps from one to the next and copies the
+    // stretches between them whole. They are ASCII: every cut falls on a
+    // character boundary.
     let mut from = 0;
     let mut quoted = false;
-    for (i, &c) in bytes.iter().enumerate() {
-        if words.len() + 2 == MAX_ARGS {
-            return Err(Fail::Param("Line is too long to parse.".into()));
-        }
-        let last = i + 1 == bytes.len();
-        let ends_word = match c {
-            b'"' => {
-                arg.push_str(&line[from..i]);
-                from = i + 1;
-                quoted = !quoted;
-                last
-            }
-            // A quoted blank is part of the word.
-            b' ' | b'\r' | b'\n' | b'\t' if quoted => false,
-            b' ' | b'\r' | b'\n' | b'\t' => {
-                arg.push_str(&line[from..i]);
-                from = i + 1;
-                true
-            }
-            _ => {
-                if last {
-                    arg.push_str(&line[from..]);
+    while from < bytes.len() {
+        let next = bytes[from..]
+            .iter()
+            .position(|&c| c == b'"' || (!quoted && matches!(c, b' ' | b'\r' | b'\n' | b'\t')));
+        let Some(i) = next.map(|n| from + n) else {
+            // Ordinary bytes (or quoted blanks) to the end. A quoted
+            // stretch to the end without newline is an open quote; with
+            // it, the word is dropped, as in ipset.
+            if quoted {
+                if !matches!(bytes[bytes.len() - 1], b' ' | b'\r' | b'\n' | b'\t') {
+                    return Err(Fail::Param("Missing close quote!".into()));
                 }
-                last
+            } else {
+                arg.push_str(&line[from..]);
+                words.push(std::mem::take(&mut arg));
             }
+            break;
         };
-        if !ends_word {
-            continue;
-        }
-        if last && quoted {
-            return Err(Fail::Param("Missing close quote!".into()));
+        arg.push_str(&line[from..i]);
+        from = i + 1;
+        let last = from == bytes.len();
+        if bytes[i] == b'"' {
+            quoted = !quoted;
+            if !last {
+                continue;
+            }
+            if quoted {
+                return Err(Fail::Param("Missing close quote!".into()));
+            }
         }
         if arg.is_empty() {
             continue;
         }
         words.push(std::mem::take(&mut arg));
+        // ipset refuses the line at the next byte once it has this many.
+        if words.len() + 2 == MAX_ARGS && !last {
+            return Err(Fail::Param("Line is too long to parse.".into()));
+        }
     }
     Ok(words)
 }
 
-/// Add or del lines waiting to be sent.
+/// Add or del lines waiting to be sent: their elements encoded as they
+/// come, and their line numbers.
 struct Pending {
     cmd: IpsetCmd,
     set: SetName,
     exist: bool,
-    items: Vec<(u32, Vec<AdtAttr>)>,
+    lines: Vec<u32>,
+    batch: AdtBatch,
 }
 
 /// Sends `pending`; on failure returns the failing line and why.
 fn send(session: &mut Session<'_>, pending: Option<Pending>) -> Result<(), (usize, Fail)> {
     let Some(p) = pending else { return Ok(()) };
-    let lines: Vec<u32> = p.items.iter().map(|(l, _)| *l).collect();
-    let h = session.handle().map_err(|f| (lines[0] as usize, f))?;
-    h.bulk(p.cmd, &p.set, p.items, p.exist)
-        .map_err(|b| (lines[b.index] as usize, Fail::Other(words(&b.error))))
+    let line = |i: usize| p.lines.get(i).map_or(0, |l| *l as usize);
+    let h = session.handle().map_err(|f| (line(0), f))?;
+    h.send_batch(p.cmd, &p.set, p.batch, p.exist)
+        .map_err(|b| (line(b.index), Fail::Other(words(&b.error))))
 }
 
 /// `ipset restore`: from `-file` or standard input; returns the exit code.
@@ -205,7 +209,7 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
             Ok(set) => set,
             Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
         };
-        let attrs = match element(session, &set, line) {
+        let entry = match element(session, &set, line) {
             Ok(v) => v,
             Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
         };
@@ -224,11 +228,13 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
                 cmd: adt,
                 set,
                 exist,
-                items: Vec::new(),
+                lines: Vec::new(),
+                batch: AdtBatch::new(),
             });
         }
         if let Some(p) = pending.as_mut() {
-            p.items.push((n as u32, attrs));
+            p.lines.push(n as u32);
+            p.batch.push(n as u32, &entry);
         }
     }
     if let Err((l, f)) = send(session, pending.take()) {
@@ -246,11 +252,11 @@ fn line_set<'p>(pending: &'p Option<Pending>, name: &str) -> Result<Cow<'p, SetN
     }
 }
 
-/// The element attributes of an add or del line of `set`.
-fn element(session: &mut Session<'_>, set: &SetName, line: Line) -> Result<Vec<AdtAttr>, Fail> {
+/// The element of an add or del line of `set`.
+fn element(session: &mut Session<'_>, set: &SetName, line: Line) -> Result<Entry, Fail> {
     let elem = line.arg1.unwrap_or_default();
     let (_, entry) = parse_entry(session, line.cmd, set, &elem, &line.rest)?;
-    Ok(entry_attrs(&entry))
+    Ok(entry)
 }
 
 /// `ipset -`: a prompt, then one command a line from standard input until
