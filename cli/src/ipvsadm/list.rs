@@ -11,11 +11,12 @@ use kipvs::ipvs::{
     TunnelType,
 };
 
+use self::line::Line;
 pub use super::sort::{sort_dests, sort_services};
 use super::{
     args::*,
     netdb,
-    sort::{dests_order, view},
+    sort::{dests_order, dests_order_into, view, SvcView},
 };
 
 /// `NVERSION`: the header of `-L`.
@@ -93,11 +94,20 @@ fn push_ipv4(out: &mut String, a: std::net::Ipv4Addr) {
 }
 
 /// A number in decimal, as `%u` writes it.
-fn push_num(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_num(out, n / 10);
+fn push_num(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    out.push(char::from(b'0' + (n % 10) as u8));
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
 
 /// `n` spaces.
@@ -129,8 +139,14 @@ fn push_num_left(out: &mut String, n: i64, width: usize) {
 }
 
 fn truncate_bytes(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut end = max;
+    truncate_from(s, 0, max);
+}
+
+/// Cuts what was written to `s` from `start` on to at most `max` bytes (a
+/// C buffer's length), at a character boundary.
+fn truncate_from(s: &mut String, start: usize, max: usize) {
+    if s.len() - start > max {
+        let mut end = start + max;
         while !s.is_char_boundary(end) {
             end -= 1;
         }
@@ -243,48 +259,62 @@ fn mask4(netmask: u32) -> String {
 pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], format: u32) {
     let v = view(&svc.key);
     let rule = format & FMT_RULE != 0;
-    let svc_name = if v.fwmark != 0 {
-        let mark = v.fwmark as i32;
-        match (rule, v.af == AF_INET6) {
-            (true, true) => format!("-f {mark} -6"),
-            (true, false) => format!("-f {mark}"),
-            (false, true) => format!("FWM  {mark} IPv6"),
-            (false, false) => format!("FWM  {mark}"),
+    if !rule && format & (FMT_STATS | FMT_RATE) == 0 {
+        // The plain listing, the one of tens of thousands of lines: the
+        // service line is written in place, and no real-server line
+        // repeats the service's name.
+        match v.addr {
+            // At most `SCTP 255.255.255.255:65535`: never cut.
+            IpAddr::V4(a) if v.fwmark == 0 && format & FMT_NUMERIC != 0 => {
+                let mut line = Line::new(out);
+                line.left(protocol_name(v.protocol), 4);
+                line.ascii(b' ');
+                line.ipv4(a);
+                line.ascii(b':');
+                line.uint(v.port.into());
+            }
+            _ => {
+                let start = out.len();
+                push_service_name(out, &v, format);
+                if v.fwmark == 0 && v.af != AF_INET6 {
+                    truncate_from(out, start, 33);
+                }
+            }
         }
-    } else {
-        let vname = addrport(v.addr, v.port, v.protocol, format);
-        if rule {
+        push_service_flags(out, svc, &v);
+        out.push('\n');
+        push_dests(out, &v, dests, format, "");
+        return;
+    }
+    let svc_name = if rule {
+        if v.fwmark != 0 {
+            let mark = v.fwmark as i32;
+            if v.af == AF_INET6 {
+                format!("-f {mark} -6")
+            } else {
+                format!("-f {mark}")
+            }
+        } else {
             let stype = match v.protocol {
                 IPPROTO_TCP => "-t",
                 IPPROTO_UDP => "-u",
                 IPPROTO_SCTP => "--sctp-service",
                 _ => "--xxx-service",
             };
-            format!("{stype} {vname}")
-        } else {
-            let stype = match v.protocol {
-                IPPROTO_TCP => "TCP",
-                IPPROTO_UDP => "UDP",
-                IPPROTO_SCTP => "SCTP",
-                _ => "?",
-            };
-            let mut s = String::with_capacity(48);
-            push_left(&mut s, stype, 4);
-            s.push(' ');
-            s.push_str(&vname);
-            if v.af != AF_INET6 {
-                truncate_bytes(&mut s, 33);
-            }
-            s
+            format!("{stype} {}", addrport(v.addr, v.port, v.protocol, format))
         }
+    } else {
+        let mut s = String::with_capacity(48);
+        push_service_name(&mut s, &v, format);
+        if v.fwmark == 0 && v.af != AF_INET6 {
+            truncate_from(&mut s, 0, 33);
+        }
+        s
     };
     let flags = svc.flags.0;
-    let persistent = flags & IP_VS_SVC_F_PERSISTENT != 0;
-    let any_sched = flags & (IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3) != 0;
-    let pe = svc.pe_name.as_deref().filter(|p| !p.is_empty());
     if rule {
         let _ = write!(out, "-A {svc_name} -s {}", svc.scheduler);
-        if persistent {
+        if flags & IP_VS_SVC_F_PERSISTENT != 0 {
             let _ = write!(out, " -p {}", svc.timeout);
             if v.af == AF_INET && svc.netmask != 0xffff_ffff {
                 let _ = write!(out, " -M {}", mask4(svc.netmask));
@@ -293,16 +323,16 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
                 let _ = write!(out, " -M {}", svc.netmask as i32);
             }
         }
-        if let Some(pe) = pe {
+        if let Some(pe) = svc.pe_name.as_deref().filter(|p| !p.is_empty()) {
             let _ = write!(out, " --pe {pe}");
         }
         if flags & IP_VS_SVC_F_ONEPACKET != 0 {
             out.push_str(" -o");
         }
-        if any_sched {
+        if flags & (IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3) != 0 {
             let _ = write!(out, " -b {}", sched_flags(svc));
         }
-    } else if format & (FMT_STATS | FMT_RATE) != 0 {
+    } else {
         let _ = write!(out, "{svc_name:<33}");
         let s = &svc.stats;
         let vals = if format & FMT_STATS != 0 {
@@ -313,40 +343,90 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
         for n in vals {
             largenum(out, n, format);
         }
-    } else {
-        out.push_str(&svc_name);
-        out.push(' ');
-        out.push_str(svc.scheduler.as_str());
-        if any_sched {
-            let _ = write!(out, " ({})", sched_flags(svc));
-        }
-        if persistent {
-            let _ = write!(out, " persistent {}", svc.timeout);
-            if v.af == AF_INET && svc.netmask != 0xffff_ffff {
-                let _ = write!(out, " mask {}", mask4(svc.netmask));
-            }
-            if v.af == AF_INET6 && svc.netmask != 128 {
-                let _ = write!(out, " mask {}", svc.netmask as i32);
-            }
-            if let Some(pe) = pe {
-                let _ = write!(out, " pe {pe}");
-            }
-        }
-        if flags & IP_VS_SVC_F_ONEPACKET != 0 {
-            out.push_str(" ops");
-        }
     }
     out.push('\n');
+    push_dests(out, &v, dests, format, &svc_name);
+}
 
-    let order = if format & FMT_NOSORT == 0 {
-        dests_order(dests)
+/// A service as the listing names it: `TCP  10.0.0.1:80` (`%-4s %s`; the
+/// caller cuts an IPv4 one to 33 bytes), `FWM  42`, `FWM  42 IPv6`.
+fn push_service_name(out: &mut String, v: &SvcView, format: u32) {
+    if v.fwmark != 0 {
+        out.push_str("FWM  ");
+        push_num_left(out, (v.fwmark as i32).into(), 0);
+        if v.af == AF_INET6 {
+            out.push_str(" IPv6");
+        }
+        return;
+    }
+    push_left(out, protocol_name(v.protocol), 4);
+    out.push(' ');
+    push_addrport(out, v.addr, v.port, v.protocol, format);
+}
+
+fn protocol_name(protocol: u16) -> &'static str {
+    match protocol {
+        IPPROTO_TCP => "TCP",
+        IPPROTO_UDP => "UDP",
+        IPPROTO_SCTP => "SCTP",
+        _ => "?",
+    }
+}
+
+/// The rest of a plain listing's service line: scheduler, its flags,
+/// persistence, one-packet scheduling.
+fn push_service_flags(out: &mut String, svc: &Service, v: &SvcView) {
+    let flags = svc.flags.0;
+    out.push(' ');
+    out.push_str(svc.scheduler.as_str());
+    if flags & (IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3) != 0 {
+        let _ = write!(out, " ({})", sched_flags(svc));
+    }
+    if flags & IP_VS_SVC_F_PERSISTENT != 0 {
+        let _ = write!(out, " persistent {}", svc.timeout);
+        if v.af == AF_INET && svc.netmask != 0xffff_ffff {
+            let _ = write!(out, " mask {}", mask4(svc.netmask));
+        }
+        if v.af == AF_INET6 && svc.netmask != 128 {
+            let _ = write!(out, " mask {}", svc.netmask as i32);
+        }
+        if let Some(pe) = svc.pe_name.as_deref().filter(|p| !p.is_empty()) {
+            let _ = write!(out, " pe {pe}");
+        }
+    }
+    if flags & IP_VS_SVC_F_ONEPACKET != 0 {
+        out.push_str(" ops");
+    }
+}
+
+/// The real-server lines of a service, sorted unless `--nosort`;
+/// `svc_name` is the service's name in `-S` rules.
+fn push_dests(out: &mut String, v: &SvcView, dests: &[Destination], format: u32, svc_name: &str) {
+    let rule = format & FMT_RULE != 0;
+    // The order on the stack for the few real servers most services have.
+    let mut small = [0usize; 8];
+    let mut large = Vec::new();
+    let order: &[usize] = if format & FMT_NOSORT != 0 {
+        large.extend(0..dests.len());
+        &large
+    } else if dests.len() <= small.len() {
+        dests_order_into(dests, &mut small[..dests.len()]);
+        &small[..dests.len()]
     } else {
-        (0..dests.len()).collect()
+        large = dests_order(dests);
+        &large
     };
     // One buffer for every real server's name: a listing has tens of
     // thousands of them.
     let mut dname = String::with_capacity(64);
-    for d in order.into_iter().map(|i| &dests[i]) {
+    let plain = format
+        & (FMT_RULE | FMT_STATS | FMT_RATE | FMT_THRESHOLDS | FMT_PERSISTENTCONN | FMT_TUN_INFO)
+        == 0;
+    for d in order.iter().map(|&i| &dests[i]) {
+        if plain {
+            push_dest_line(out, d, v.protocol, format, &mut dname);
+            continue;
+        }
         dname.clear();
         push_addrport(&mut dname, d.addr, d.port, v.protocol, format);
         if !rule && !d.addr.is_ipv6() {
@@ -408,7 +488,8 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
                 "  -> {dname:<28} {weight:<9} {:<11} {:<10} {:<10}",
                 d.persist_conns, d.active_conns, d.inactive_conns
             );
-        } else if format & FMT_TUN_INFO != 0 {
+        } else {
+            // FMT_TUN_INFO.
             let ti = tun_info(d).unwrap_or_else(|| "n/a".into());
             let _ = writeln!(
                 out,
@@ -417,22 +498,49 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
                 d.active_conns,
                 d.inactive_conns
             );
-        } else {
-            // "  -> %-28s %-7s %-6d %-10d %-10d\n", written piece by piece:
-            // this is the line a listing has tens of thousands of.
-            out.push_str("  -> ");
-            push_left(out, &dname, 28);
-            out.push(' ');
-            push_left(out, fwd_name(d.forward), 7);
-            out.push(' ');
-            push_num_left(out, weight.into(), 6);
-            out.push(' ');
-            push_num_left(out, (d.active_conns as i32).into(), 10);
-            out.push(' ');
-            push_num_left(out, (d.inactive_conns as i32).into(), 10);
-            out.push('\n');
         }
     }
+}
+
+/// A plain listing's real-server line, `"  -> %-28s %-7s %-6d %-10d
+/// %-10d\n"`: the line a listing has tens of thousands of. `dname` is a
+/// buffer for a name that is not a plain `-n` IPv4 one.
+fn push_dest_line(
+    out: &mut String,
+    d: &Destination,
+    protocol: u16,
+    format: u32,
+    dname: &mut String,
+) {
+    let mut line = Line::new(out);
+    line.str("  -> ");
+    match d.addr {
+        // At most `255.255.255.255:65535`: never cut.
+        IpAddr::V4(a) if format & FMT_NUMERIC != 0 => {
+            let mark = line.mark();
+            line.ipv4(a);
+            line.ascii(b':');
+            line.uint(d.port.into());
+            line.pad_from(mark, 28);
+        }
+        _ => {
+            dname.clear();
+            push_addrport(dname, d.addr, d.port, protocol, format);
+            if !d.addr.is_ipv6() {
+                truncate_bytes(dname, 28);
+            }
+            line.left(dname, 28);
+        }
+    }
+    line.ascii(b' ');
+    line.left(fwd_name(d.forward), 7);
+    line.ascii(b' ');
+    line.int_left((d.weight as i32).into(), 6);
+    line.ascii(b' ');
+    line.int_left((d.active_conns as i32).into(), 10);
+    line.ascii(b' ');
+    line.int_left((d.inactive_conns as i32).into(), 10);
+    line.ascii(b'\n');
 }
 
 /// `list_timeout`.
@@ -511,6 +619,8 @@ pub fn connections(conns: &[Connection], format: u32) -> String {
     }
     out
 }
+
+mod line;
 
 #[cfg(test)]
 #[path = "list_tests.rs"]

@@ -150,15 +150,32 @@ fn permute<T>(v: &mut Vec<T>, order: Vec<usize>) {
 
 /// The positions of `v` in the order `msort` would put them.
 fn msort_order<T>(v: &[T], cmp: &impl Fn(&T, &T) -> i32) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    if v.len() > 1 {
-        let mut scratch = Vec::with_capacity(v.len());
-        msort_positions(&mut order, &mut scratch, &|a, b| cmp(&v[a], &v[b]));
-    }
+    let mut order = vec![0; v.len()];
+    msort_order_into(v, cmp, &mut order);
     order
 }
 
-fn msort_positions(v: &mut [usize], scratch: &mut Vec<usize>, cmp: &impl Fn(usize, usize) -> i32) {
+/// [`msort_order`] into `order`, which is as long as `v`; nothing is
+/// allocated for the few real servers of a service.
+fn msort_order_into<T>(v: &[T], cmp: &impl Fn(&T, &T) -> i32, order: &mut [usize]) {
+    for (i, o) in order.iter_mut().enumerate() {
+        *o = i;
+    }
+    if v.len() > 1 {
+        let mut small = [0; 16];
+        let mut large = Vec::new();
+        let scratch = if v.len() <= small.len() {
+            &mut small[..v.len()]
+        } else {
+            large.resize(v.len(), 0);
+            &mut large[..]
+        };
+        msort_positions(order, scratch, &|a, b| cmp(&v[a], &v[b]));
+    }
+}
+
+/// `msort_with_tmp`: merges into `scratch` (at least as long as `v`).
+fn msort_positions(v: &mut [usize], scratch: &mut [usize], cmp: &impl Fn(usize, usize) -> i32) {
     let n = v.len();
     if n <= 1 {
         return;
@@ -166,20 +183,23 @@ fn msort_positions(v: &mut [usize], scratch: &mut Vec<usize>, cmp: &impl Fn(usiz
     let n1 = n / 2;
     msort_positions(&mut v[..n1], scratch, cmp);
     msort_positions(&mut v[n1..], scratch, cmp);
-    scratch.clear();
-    let (mut i, mut j) = (0, n1);
+    let (mut i, mut j, mut k) = (0, n1, 0);
     while i < n1 && j < n {
         if cmp(v[i], v[j]) <= 0 {
-            scratch.push(v[i]);
+            scratch[k] = v[i];
             i += 1;
         } else {
-            scratch.push(v[j]);
+            scratch[k] = v[j];
             j += 1;
         }
+        k += 1;
     }
-    scratch.extend_from_slice(&v[i..n1]);
-    scratch.extend_from_slice(&v[j..n]);
-    v.copy_from_slice(scratch);
+    // What is left of the left run goes after; what is left of the right
+    // run is in its place already.
+    let rest = n1 - i;
+    scratch[k..k + rest].copy_from_slice(&v[i..n1]);
+    k += rest;
+    v[..k].copy_from_slice(&scratch[..k]);
 }
 
 /// `ipvs_sort_services`.
@@ -193,7 +213,65 @@ pub fn dests_order(dests: &[Destination]) -> Vec<usize> {
     msort_order(dests, &cmp_dests)
 }
 
+/// [`dests_order`] into `order`, which is as long as `dests`.
+pub fn dests_order_into(dests: &[Destination], order: &mut [usize]) {
+    msort_order_into(dests, &cmp_dests, order);
+}
+
 /// `ipvs_sort_dests`.
 pub fn sort_dests(dests: &mut Vec<Destination>) {
     msort(dests, &cmp_dests);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// glibc's `msort_with_tmp` as written there: merge into a temporary
+    /// array, then copy all of it back.
+    fn reference(v: &mut [usize], cmp: &impl Fn(usize, usize) -> i32) {
+        let n = v.len();
+        if n <= 1 {
+            return;
+        }
+        let n1 = n / 2;
+        reference(&mut v[..n1], cmp);
+        reference(&mut v[n1..], cmp);
+        let mut tmp = Vec::with_capacity(n);
+        let (mut i, mut j) = (0, n1);
+        while i < n1 && j < n {
+            if cmp(v[i], v[j]) <= 0 {
+                tmp.push(v[i]);
+                i += 1;
+            } else {
+                tmp.push(v[j]);
+                j += 1;
+            }
+        }
+        tmp.extend_from_slice(&v[i..n1]);
+        tmp.extend_from_slice(&v[j..n]);
+        v.copy_from_slice(&tmp);
+    }
+
+    /// Wrapping differences (libipvs's comparators) are not transitive, so
+    /// any other merge order would show.
+    #[test]
+    fn merges_as_glibc_does() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for n in 0..70 {
+            let values: Vec<u32> = (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    // Few distinct values, far apart: ties and wrap-arounds.
+                    ((seed % 5) as u32).wrapping_mul(0x6000_0000)
+                })
+                .collect();
+            let cmp = |a: &u32, b: &u32| a.wrapping_sub(*b) as i32;
+            let mut want: Vec<usize> = (0..n).collect();
+            reference(&mut want, &|a, b| cmp(&values[a], &values[b]));
+            assert_eq!(msort_order(&values, &cmp), want, "{values:x?}");
+        }
+    }
 }

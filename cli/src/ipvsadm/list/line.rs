@@ -1,0 +1,209 @@
+//! A listing line put together on the stack.
+
+use std::net::Ipv4Addr;
+
+/// One line of a listing, put together in a buffer on the stack and
+/// appended to the output in a few pieces (one when it fits). A listing
+/// has tens of thousands of lines; appending them to a `String` field by
+/// field and digit by digit cost more under an emulated CPU than the
+/// kernel's service dump.
+///
+/// Pieces are whole strings and ASCII bytes, so every piece boundary is a
+/// character boundary and what is appended is valid UTF-8. The line is
+/// appended when dropped.
+pub(super) struct Line<'a> {
+    out: &'a mut String,
+    buf: [u8; 128],
+    len: usize,
+    /// Bytes written since the line began, appended or not: what padding
+    /// counts from.
+    written: usize,
+}
+
+impl<'a> Line<'a> {
+    pub fn new(out: &'a mut String) -> Self {
+        Line {
+            out,
+            buf: [0; 128],
+            len: 0,
+            written: 0,
+        }
+    }
+
+    /// Where the line is now, for [`Line::pad_from`].
+    pub fn mark(&self) -> usize {
+        self.written
+    }
+
+    /// Spaces up to `width` bytes written since `mark`, as `%-Ns` pads.
+    pub fn pad_from(&mut self, mark: usize, width: usize) {
+        self.spaces(width.saturating_sub(self.written - mark));
+    }
+
+    pub fn str(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        self.room(bytes.len());
+        if bytes.len() > self.buf.len() {
+            self.out.push_str(s);
+        } else {
+            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+        self.written += bytes.len();
+    }
+
+    /// `s` then spaces up to `width` bytes (`%-Ns`).
+    pub fn left(&mut self, s: &str, width: usize) {
+        let mark = self.mark();
+        self.str(s);
+        self.pad_from(mark, width);
+    }
+
+    /// One ASCII byte.
+    pub fn ascii(&mut self, b: u8) {
+        debug_assert!(b.is_ascii());
+        self.room(1);
+        self.buf[self.len] = if b.is_ascii() { b } else { b'?' };
+        self.len += 1;
+        self.written += 1;
+    }
+
+    pub fn spaces(&mut self, mut n: usize) {
+        while n > 0 {
+            self.room(n.min(self.buf.len()));
+            let k = n.min(self.buf.len() - self.len);
+            self.buf[self.len..self.len + k].fill(b' ');
+            self.len += k;
+            self.written += k;
+            n -= k;
+        }
+    }
+
+    /// A number in decimal (`%u`).
+    pub fn uint(&mut self, mut n: u64) {
+        let mut digits = 1;
+        let mut rest = n / 10;
+        while rest > 0 {
+            digits += 1;
+            rest /= 10;
+        }
+        self.room(digits);
+        let end = self.len + digits;
+        for at in (self.len..end).rev() {
+            self.buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.len = end;
+        self.written += digits;
+    }
+
+    /// A signed number then spaces up to `width` (`%-Nd`).
+    pub fn int_left(&mut self, n: i64, width: usize) {
+        let mark = self.mark();
+        if n < 0 {
+            self.ascii(b'-');
+        }
+        self.uint(n.unsigned_abs());
+        self.pad_from(mark, width);
+    }
+
+    /// A dotted quad, as `inet_ntop` writes it.
+    pub fn ipv4(&mut self, a: Ipv4Addr) {
+        let [a, b, c, d] = a.octets();
+        self.uint(a.into());
+        self.ascii(b'.');
+        self.uint(b.into());
+        self.ascii(b'.');
+        self.uint(c.into());
+        self.ascii(b'.');
+        self.uint(d.into());
+    }
+
+    /// Makes room for `n` more bytes, appending what the buffer holds if
+    /// they would not fit.
+    fn room(&mut self, n: usize) {
+        if self.len + n > self.buf.len() {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let bytes = &self.buf[..self.len];
+        match std::str::from_utf8(bytes) {
+            Ok(s) => self.out.push_str(s),
+            // Whole strings and ASCII bytes are valid UTF-8 together.
+            Err(_) => self.out.push_str(&String::from_utf8_lossy(bytes)),
+        }
+        self.len = 0;
+    }
+}
+
+impl Drop for Line<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_pad_and_numbers_as_printf_writes_them() {
+        let mut out = String::from(">");
+        {
+            let mut l = Line::new(&mut out);
+            l.str("  -> ");
+            let mark = l.mark();
+            l.ipv4(Ipv4Addr::new(10, 0, 255, 1));
+            l.ascii(b':');
+            l.uint(8080);
+            l.pad_from(mark, 28);
+            l.ascii(b' ');
+            l.left("Masq", 7);
+            l.ascii(b' ');
+            l.int_left(-1, 6);
+            l.ascii(b' ');
+            l.int_left(i64::from(i32::MIN), 10);
+            l.ascii(b'|');
+            l.uint(0);
+            l.uint(u64::MAX);
+        }
+        assert_eq!(
+            out,
+            format!(
+                ">  -> {:<28} {:<7} {:<6} {:<10}|0{}",
+                "10.0.255.1:8080",
+                "Masq",
+                -1,
+                i32::MIN,
+                u64::MAX
+            )
+        );
+    }
+
+    #[test]
+    fn lines_longer_than_the_buffer_are_appended_in_pieces() {
+        let mut out = String::new();
+        let name = "ü".repeat(100);
+        {
+            let mut l = Line::new(&mut out);
+            for _ in 0..30 {
+                l.uint(1234567);
+                l.ascii(b' ');
+            }
+            l.left(&name, 250);
+            l.str("é");
+            l.spaces(300);
+            l.ascii(b'\n');
+        }
+        // Padded by bytes, as printf pads: 200 bytes of name, 50 spaces.
+        let want = format!(
+            "{}{name}{}é{}\n",
+            "1234567 ".repeat(30),
+            " ".repeat(50),
+            " ".repeat(300)
+        );
+        assert_eq!(out, want);
+    }
+}
