@@ -176,3 +176,48 @@ fn detail<'a>(checks: &'a [Value], name: &str) -> &'a str {
         .and_then(|c| c["detail"].as_str())
         .unwrap_or_else(|| panic!("no check {name}: {checks:?}"))
 }
+
+/// A user without CAP_NET_ADMIN is told to run as root, by the checks and
+/// by any native command the kernel refuses, not sent to load a module.
+#[test]
+fn without_privilege_the_fix_is_to_run_as_root() {
+    use std::os::unix::process::CommandExt;
+    if !private_netns() {
+        return;
+    }
+    let as_nobody = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kipvs"))
+            .args(args)
+            .uid(65534)
+            .gid(65534)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code(),
+        )
+    };
+    let (stdout, _, code) = as_nobody(&["doctor", "--json"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let checks: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let ipset = checks.iter().find(|c| c["name"] == "ipset").unwrap();
+    assert_eq!(ipset["status"], "fail", "{ipset}");
+    assert!(
+        ipset["fix"].as_str().unwrap().contains("as root"),
+        "{ipset}"
+    );
+    // Nothing could be read, which is not "none".
+    for c in &checks {
+        if c["name"].as_str().unwrap().ends_with("-mode state") {
+            assert_ne!(c["detail"], "none", "{c}");
+        }
+    }
+    let (_, stderr, code) = as_nobody(&["set", "list"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("Operation not permitted") && stderr.contains("run it with sudo"),
+        "{stderr}"
+    );
+}

@@ -121,9 +121,31 @@ fn main() -> ExitCode {
         Ok(code) => exit(code),
         Err(e) => {
             eprintln!("kipvs: {e:#}");
+            if lacks_privilege(&e) {
+                eprintln!(
+                    "kipvs: the kernel allows this to root only \
+                     (CAP_NET_ADMIN in the network namespace): run it with sudo"
+                );
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the kernel refused for want of `CAP_NET_ADMIN` somewhere in
+/// the chain (errors of other crates keep the netlink error as a source).
+fn lacks_privilege(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<kipvs::Error>()
+            .is_some_and(kipvs::Error::is_permission)
+            || cause
+                .downcast_ref::<kipvs::KernelError>()
+                .is_some_and(|k| k.errno == 1)
+            || cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
+    })
 }
 
 fn exit(code: i32) -> ExitCode {

@@ -120,7 +120,9 @@ impl Args {
             println!("{}", serde_json::to_string_pretty(&checks)?);
         } else {
             for c in &checks {
-                println!("{:<5} {:<38} {}", c.status, c.name, c.detail);
+                // A tool's message can span lines: keep them in the column.
+                let detail = c.detail.replace('\n', &format!("\n{:45}", ""));
+                println!("{:<5} {:<38} {detail}", c.status, c.name);
                 if let Some(fix) = &c.fix {
                     println!("{:<5} {:<38} fix: {fix}", "", "");
                 }
@@ -159,9 +161,13 @@ fn ipvs() -> Check {
         Err(e @ Error::FamilyNotFound { .. }) => {
             Check::new("IPVS", Status::Fail, e.to_string()).fix("modprobe ip_vs")
         }
+        Err(e) if e.is_permission() => Check::new("IPVS", Status::Fail, e.to_string()).fix(AS_ROOT),
         Err(e) => Check::new("IPVS", Status::Fail, e.to_string()),
     }
 }
+
+/// The fix for a check the kernel refused for want of privilege.
+const AS_ROOT: &str = "run kipvs doctor as root (the kernel answers CAP_NET_ADMIN only)";
 
 /// Schedulers are modules (`ip_vs_rr`, ...) or built in; either way they
 /// show under /sys/module once present. The kernel also loads one on
@@ -213,6 +219,9 @@ fn ipset() -> Check {
             Status::Ok,
             format!("protocol version {}", set.protocol()),
         ),
+        Err(e) if e.is_permission() => {
+            Check::new("ipset", Status::Fail, e.to_string()).fix(AS_ROOT)
+        }
         Err(e) => Check::new("ipset", Status::Fail, e.to_string()).fix("modprobe ip_set"),
     }
 }
@@ -296,9 +305,15 @@ fn stale_state() -> Vec<Check> {
         // Forced: a dry run changes nothing, and the report says what the
         // live-mode check found instead of refusing.
         match Cleanup::new(target).dry_run(true).force(true).plan() {
-            Ok(report) if report.is_empty() => {
+            Ok(report) if report.is_empty() && report.skipped.is_empty() => {
                 checks.push(Check::new(&label, Status::Ok, "none"));
             }
+            // Nothing found, but only because nothing could be read.
+            Ok(report) if report.is_empty() => checks.push(Check::new(
+                &label,
+                Status::Info,
+                format!("not checked: {}", report.skipped.join("; ")),
+            )),
             Ok(report) => {
                 let mut detail = report.summary().join("; ");
                 if !report.skipped.is_empty() {
