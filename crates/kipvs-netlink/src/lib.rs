@@ -5,9 +5,9 @@
 //!
 //! * [`Socket::request`] sends one request and waits for its replies and ack;
 //! * [`Socket::dump`] runs a multipart dump to `NLMSG_DONE`;
-//! * [`Socket::batch`] packs many requests into each `sendmsg`, asks for an
-//!   ack on the last one only (the barrier), and matches every error the
-//!   kernel sends back to its request by sequence number.
+//! * [`Socket::batch`] packs many requests into each `sendmsg`, ends each
+//!   with an `NLMSG_NOOP` that asks for an ack (the barrier), and matches
+//!   every error the kernel sends back to its request by sequence number.
 //!
 //! Kernel errors keep their errno and the extended-ack text
 //! ([`KernelError`]). Sockets can be opened inside another network namespace
