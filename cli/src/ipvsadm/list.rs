@@ -260,13 +260,12 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
     let v = view(&svc.key);
     let rule = format & FMT_RULE != 0;
     if !rule && format & (FMT_STATS | FMT_RATE) == 0 {
-        // The plain listing, the one of tens of thousands of lines: the
-        // service line is written in place, and no real-server line
-        // repeats the service's name.
+        // The listing of tens of thousands of lines: put together on the
+        // stack, and no real-server line repeats the service's name.
+        let mut line = Line::new(out);
         match v.addr {
             // At most `SCTP 255.255.255.255:65535`: never cut.
             IpAddr::V4(a) if v.fwmark == 0 && format & FMT_NUMERIC != 0 => {
-                let mut line = Line::new(out);
                 line.left(protocol_name(v.protocol), 4);
                 line.ascii(b' ');
                 line.ipv4(a);
@@ -274,16 +273,27 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
                 line.uint(v.port.into());
             }
             _ => {
-                let start = out.len();
-                push_service_name(out, &v, format);
+                let mut name = String::with_capacity(48);
+                push_service_name(&mut name, &v, format);
                 if v.fwmark == 0 && v.af != AF_INET6 {
-                    truncate_from(out, start, 33);
+                    truncate_bytes(&mut name, 33);
                 }
+                line.str(&name);
             }
         }
-        push_service_flags(out, svc, &v);
-        out.push('\n');
-        push_dests(out, &v, dests, format, "");
+        push_service_flags(&mut line, svc, &v);
+        line.ascii(b'\n');
+        if format & (FMT_THRESHOLDS | FMT_PERSISTENTCONN | FMT_TUN_INFO) == 0 {
+            with_dests_order(dests, format, |order| {
+                let mut dname = String::new();
+                for &i in order {
+                    push_dest_line(&mut line, &dests[i], v.protocol, format, &mut dname);
+                }
+            });
+        } else {
+            drop(line);
+            push_dests(out, &v, dests, format, "");
+        }
         return;
     }
     let svc_name = if rule {
@@ -375,130 +385,132 @@ fn protocol_name(protocol: u16) -> &'static str {
 
 /// The rest of a plain listing's service line: scheduler, its flags,
 /// persistence, one-packet scheduling.
-fn push_service_flags(out: &mut String, svc: &Service, v: &SvcView) {
+fn push_service_flags(line: &mut Line, svc: &Service, v: &SvcView) {
     let flags = svc.flags.0;
-    out.push(' ');
-    out.push_str(svc.scheduler.as_str());
+    line.ascii(b' ');
+    line.str(svc.scheduler.as_str());
     if flags & (IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3) != 0 {
-        let _ = write!(out, " ({})", sched_flags(svc));
+        let _ = write!(line, " ({})", sched_flags(svc));
     }
     if flags & IP_VS_SVC_F_PERSISTENT != 0 {
-        let _ = write!(out, " persistent {}", svc.timeout);
+        let _ = write!(line, " persistent {}", svc.timeout);
         if v.af == AF_INET && svc.netmask != 0xffff_ffff {
-            let _ = write!(out, " mask {}", mask4(svc.netmask));
+            let _ = write!(line, " mask {}", mask4(svc.netmask));
         }
         if v.af == AF_INET6 && svc.netmask != 128 {
-            let _ = write!(out, " mask {}", svc.netmask as i32);
+            let _ = write!(line, " mask {}", svc.netmask as i32);
         }
         if let Some(pe) = svc.pe_name.as_deref().filter(|p| !p.is_empty()) {
-            let _ = write!(out, " pe {pe}");
+            let _ = write!(line, " pe {pe}");
         }
     }
     if flags & IP_VS_SVC_F_ONEPACKET != 0 {
-        out.push_str(" ops");
+        line.str(" ops");
+    }
+}
+
+/// Runs `f` with the positions of `dests` in listing order: libipvs's
+/// unless `--nosort`.
+fn with_dests_order<R>(dests: &[Destination], format: u32, f: impl FnOnce(&[usize]) -> R) -> R {
+    if format & FMT_NOSORT != 0 {
+        let order: Vec<usize> = (0..dests.len()).collect();
+        return f(&order);
+    }
+    // On the stack for the few real servers most services have.
+    let mut small = [0usize; 8];
+    if dests.len() <= small.len() {
+        let order = &mut small[..dests.len()];
+        dests_order_into(dests, order);
+        f(order)
+    } else {
+        f(&dests_order(dests))
     }
 }
 
 /// The real-server lines of a service, sorted unless `--nosort`;
 /// `svc_name` is the service's name in `-S` rules.
 fn push_dests(out: &mut String, v: &SvcView, dests: &[Destination], format: u32, svc_name: &str) {
+    with_dests_order(dests, format, |order| {
+        for &i in order {
+            push_dest(out, v, &dests[i], format, svc_name);
+        }
+    });
+}
+
+/// A real-server line of any listing but the plain one.
+fn push_dest(out: &mut String, v: &SvcView, d: &Destination, format: u32, svc_name: &str) {
     let rule = format & FMT_RULE != 0;
-    // The order on the stack for the few real servers most services have.
-    let mut small = [0usize; 8];
-    let mut large = Vec::new();
-    let order: &[usize] = if format & FMT_NOSORT != 0 {
-        large.extend(0..dests.len());
-        &large
-    } else if dests.len() <= small.len() {
-        dests_order_into(dests, &mut small[..dests.len()]);
-        &small[..dests.len()]
-    } else {
-        large = dests_order(dests);
-        &large
-    };
-    // One buffer for every real server's name: a listing has tens of
-    // thousands of them.
     let mut dname = String::with_capacity(64);
-    let plain = format
-        & (FMT_RULE | FMT_STATS | FMT_RATE | FMT_THRESHOLDS | FMT_PERSISTENTCONN | FMT_TUN_INFO)
-        == 0;
-    for d in order.iter().map(|&i| &dests[i]) {
-        if plain {
-            push_dest_line(out, d, v.protocol, format, &mut dname);
-            continue;
-        }
-        dname.clear();
-        push_addrport(&mut dname, d.addr, d.port, v.protocol, format);
-        if !rule && !d.addr.is_ipv6() {
-            truncate_bytes(&mut dname, 28);
-        }
-        let weight = d.weight as i32;
-        if rule {
-            let sw = fwd_switch(d.forward);
-            if d.forward == ForwardMethod::Tunnel {
-                let _ = write!(
-                    out,
-                    "-a {svc_name} -r {dname} {sw} -w {weight} --tun-type {}",
-                    tun_name(d.tunnel_type)
-                );
-                match d.tunnel_type {
-                    TunnelType::Gre => {
-                        let _ = write!(out, " {}", tun_flag(d.tunnel_flags, &TUN_FLAGS_OPTS));
-                    }
-                    TunnelType::Gue => {
-                        let _ = write!(
-                            out,
-                            " --tun-port {} {}",
-                            d.tunnel_port,
-                            tun_flag(d.tunnel_flags, &TUN_FLAGS_OPTS)
-                        );
-                    }
-                    TunnelType::Ipip => {}
-                }
-                out.push('\n');
-            } else {
-                let _ = writeln!(out, "-a {svc_name} -r {dname} {sw} -w {weight}");
-            }
-        } else if format & FMT_STATS != 0 {
-            let _ = write!(out, "  -> {dname:<28}");
-            let s = &d.stats;
-            for n in [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes] {
-                largenum(out, n, format);
-            }
-            out.push('\n');
-        } else if format & FMT_RATE != 0 {
-            let s = &d.stats;
+    push_addrport(&mut dname, d.addr, d.port, v.protocol, format);
+    if !rule && !d.addr.is_ipv6() {
+        truncate_bytes(&mut dname, 28);
+    }
+    let weight = d.weight as i32;
+    if rule {
+        let sw = fwd_switch(d.forward);
+        if d.forward == ForwardMethod::Tunnel {
             let _ = write!(
                 out,
-                "  -> {dname:<28} {:>8} {:>8} {:>8}",
-                s.cps, s.inpps, s.outpps
+                "-a {svc_name} -r {dname} {sw} -w {weight} --tun-type {}",
+                tun_name(d.tunnel_type)
             );
-            largenum(out, s.inbps, format);
-            largenum(out, s.outbps, format);
+            match d.tunnel_type {
+                TunnelType::Gre => {
+                    let _ = write!(out, " {}", tun_flag(d.tunnel_flags, &TUN_FLAGS_OPTS));
+                }
+                TunnelType::Gue => {
+                    let _ = write!(
+                        out,
+                        " --tun-port {} {}",
+                        d.tunnel_port,
+                        tun_flag(d.tunnel_flags, &TUN_FLAGS_OPTS)
+                    );
+                }
+                TunnelType::Ipip => {}
+            }
             out.push('\n');
-        } else if format & FMT_THRESHOLDS != 0 {
-            let _ = writeln!(
-                out,
-                "  -> {dname:<28} {:<10} {:<10} {:<10} {:<10}",
-                d.upper_threshold, d.lower_threshold, d.active_conns, d.inactive_conns
-            );
-        } else if format & FMT_PERSISTENTCONN != 0 {
-            let _ = writeln!(
-                out,
-                "  -> {dname:<28} {weight:<9} {:<11} {:<10} {:<10}",
-                d.persist_conns, d.active_conns, d.inactive_conns
-            );
         } else {
-            // FMT_TUN_INFO.
-            let ti = tun_info(d).unwrap_or_else(|| "n/a".into());
-            let _ = writeln!(
-                out,
-                "  -> {dname:<28} {:<7} {ti:<13} {weight:<6} {:<10} {:<10}",
-                fwd_name(d.forward),
-                d.active_conns,
-                d.inactive_conns
-            );
+            let _ = writeln!(out, "-a {svc_name} -r {dname} {sw} -w {weight}");
         }
+    } else if format & FMT_STATS != 0 {
+        let _ = write!(out, "  -> {dname:<28}");
+        let s = &d.stats;
+        for n in [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes] {
+            largenum(out, n, format);
+        }
+        out.push('\n');
+    } else if format & FMT_RATE != 0 {
+        let s = &d.stats;
+        let _ = write!(
+            out,
+            "  -> {dname:<28} {:>8} {:>8} {:>8}",
+            s.cps, s.inpps, s.outpps
+        );
+        largenum(out, s.inbps, format);
+        largenum(out, s.outbps, format);
+        out.push('\n');
+    } else if format & FMT_THRESHOLDS != 0 {
+        let _ = writeln!(
+            out,
+            "  -> {dname:<28} {:<10} {:<10} {:<10} {:<10}",
+            d.upper_threshold, d.lower_threshold, d.active_conns, d.inactive_conns
+        );
+    } else if format & FMT_PERSISTENTCONN != 0 {
+        let _ = writeln!(
+            out,
+            "  -> {dname:<28} {weight:<9} {:<11} {:<10} {:<10}",
+            d.persist_conns, d.active_conns, d.inactive_conns
+        );
+    } else {
+        // FMT_TUN_INFO.
+        let ti = tun_info(d).unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(
+            out,
+            "  -> {dname:<28} {:<7} {ti:<13} {weight:<6} {:<10} {:<10}",
+            fwd_name(d.forward),
+            d.active_conns,
+            d.inactive_conns
+        );
     }
 }
 
@@ -506,13 +518,12 @@ fn push_dests(out: &mut String, v: &SvcView, dests: &[Destination], format: u32,
 /// %-10d\n"`: the line a listing has tens of thousands of. `dname` is a
 /// buffer for a name that is not a plain `-n` IPv4 one.
 fn push_dest_line(
-    out: &mut String,
+    line: &mut Line,
     d: &Destination,
     protocol: u16,
     format: u32,
     dname: &mut String,
 ) {
-    let mut line = Line::new(out);
     line.str("  -> ");
     match d.addr {
         // At most `255.255.255.255:65535`: never cut.

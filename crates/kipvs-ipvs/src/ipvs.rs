@@ -1,6 +1,10 @@
 //! The handle that talks to the kernel.
 
-use std::{collections::HashSet, net::IpAddr};
+use std::{
+    collections::HashSet,
+    hash::{BuildHasherDefault, Hasher},
+    net::IpAddr,
+};
 
 use kipvs_netlink::{
     core::{DecodeError, NLM_F_REQUEST},
@@ -136,7 +140,7 @@ impl Ipvs {
         // Each reply is decoded straight into a `Service` as it arrives.
         let mut msg = GenlMessage::from_payload(ServiceDump::Request);
         msg.set_resolved_family_id(self.family);
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::with_hasher(BuildHasherDefault::<KeyHasher>::default());
         let mut out = Vec::new();
         let mut bad = None;
         self.sock
@@ -352,6 +356,59 @@ impl Ipvs {
             }
         }
         Ok(errors)
+    }
+}
+
+/// FxHash's multiply and rotate, for telling services apart by key: the
+/// keys are the kernel's, not an adversary's, and SipHash took a quarter of
+/// decoding a dump of 5,000 services.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn add(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_ne_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(n.into());
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.add(n.into());
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(n.into());
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.add(n as u64);
+        self.add((n >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // The table takes its bucket from the low bits, which the multiply
+        // leaves the poorest.
+        self.0.rotate_left(26)
     }
 }
 

@@ -1,19 +1,30 @@
 //! A listing line put together on the stack.
 
-use std::net::Ipv4Addr;
+use std::{fmt, net::Ipv4Addr};
 
-/// One line of a listing, put together in a buffer on the stack and
-/// appended to the output in a few pieces (one when it fits). A listing
-/// has tens of thousands of lines; appending them to a `String` field by
-/// field and digit by digit cost more under an emulated CPU than the
-/// kernel's service dump.
+/// "00", "01", ... "99".
+const PAIRS: [u8; 200] = {
+    let mut t = [0; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Lines of a listing, put together in a buffer on the stack and appended
+/// to the output a few at a time. A listing has tens of thousands of
+/// lines; appending them to a `String` field by field and digit by digit
+/// cost more under an emulated CPU than the kernel's service dump.
 ///
 /// Pieces are whole strings and ASCII bytes, so every piece boundary is a
-/// character boundary and what is appended is valid UTF-8. The line is
-/// appended when dropped.
+/// character boundary and what is appended is valid UTF-8. What is left
+/// is appended when the writer is dropped.
 pub(super) struct Line<'a> {
     out: &'a mut String,
-    buf: [u8; 128],
+    buf: [u8; 256],
     len: usize,
     /// Bytes written since the line began, appended or not: what padding
     /// counts from.
@@ -24,7 +35,7 @@ impl<'a> Line<'a> {
     pub fn new(out: &'a mut String) -> Self {
         Line {
             out,
-            buf: [0; 128],
+            buf: [0; 256],
             len: 0,
             written: 0,
         }
@@ -79,19 +90,23 @@ impl<'a> Line<'a> {
         }
     }
 
-    /// A number in decimal (`%u`).
+    /// A number in decimal (`%u`), two digits at a time.
     pub fn uint(&mut self, mut n: u64) {
-        let mut digits = 1;
-        let mut rest = n / 10;
-        while rest > 0 {
-            digits += 1;
-            rest /= 10;
-        }
+        let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
         self.room(digits);
         let end = self.len + digits;
-        for at in (self.len..end).rev() {
-            self.buf[at] = b'0' + (n % 10) as u8;
-            n /= 10;
+        let mut at = end;
+        while n >= 100 {
+            let pair = (n % 100) as usize * 2;
+            n /= 100;
+            at -= 2;
+            self.buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        }
+        if n >= 10 {
+            let pair = n as usize * 2;
+            self.buf[at - 2..at].copy_from_slice(&PAIRS[pair..pair + 2]);
+        } else {
+            self.buf[at - 1] = b'0' + n as u8;
         }
         self.len = end;
         self.written += digits;
@@ -138,6 +153,14 @@ impl<'a> Line<'a> {
     }
 }
 
+/// For the rare pieces (`persistent 360`, `mask 255.255.255.0`).
+impl fmt::Write for Line<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.str(s);
+        Ok(())
+    }
+}
+
 impl Drop for Line<'_> {
     fn drop(&mut self) {
         self.flush();
@@ -166,13 +189,15 @@ mod tests {
             l.ascii(b' ');
             l.int_left(i64::from(i32::MIN), 10);
             l.ascii(b'|');
-            l.uint(0);
-            l.uint(u64::MAX);
+            for n in [0, 7, 10, 99, 100, 255, 1000, 65535, 100_000, u64::MAX] {
+                l.uint(n);
+                l.ascii(b',');
+            }
         }
         assert_eq!(
             out,
             format!(
-                ">  -> {:<28} {:<7} {:<6} {:<10}|0{}",
+                ">  -> {:<28} {:<7} {:<6} {:<10}|0,7,10,99,100,255,1000,65535,100000,{},",
                 "10.0.255.1:8080",
                 "Masq",
                 -1,
