@@ -8,7 +8,7 @@ use crate::{
     entry::Entry,
     handle::IpSet,
     types::SetName,
-    wire::{adt_encoded, append_data, AdtAttr, CmdAttr, IpsetCmd, IpsetMessage},
+    wire::{adt_encoded, append_data, ipset_room, AdtAttr, CmdAttr, IpsetCmd, IpsetMessage},
     Error, Result,
 };
 
@@ -50,8 +50,29 @@ pub struct AdtBatch {
     full: Vec<Packed>,
     /// The message being filled.
     open: Packed,
+    /// How many elements the batch holds.
+    count: usize,
     /// The attributes of the element being encoded, reused.
     scratch: Vec<AdtAttr>,
+    /// ipset's restore buffer, followed ([`AdtBatch::like_ipset`]).
+    ipset: Option<IpsetBuffer>,
+}
+
+/// ipset 7.17's restore buffer: a page (`getpagesize()`) that it sends
+/// whenever the next element does not fit.
+const IPSET_BUFSIZE: usize = 4096;
+
+/// Where ipset's restore would be with the same elements.
+#[derive(Debug, Default)]
+struct IpsetBuffer {
+    /// A message's bytes before its first element: netlink and nfgenmsg
+    /// headers, `IPSET_ATTR_PROTOCOL`, `_SETNAME`, `_LINENO`, the
+    /// `IPSET_ATTR_ADT` nest header.
+    header: usize,
+    /// The bytes in the buffer now (0: none yet).
+    len: usize,
+    /// How many elements ipset would have sent.
+    sent: usize,
 }
 
 /// The elements of one message: their `IPSET_ATTR_DATA` nests, encoded,
@@ -66,6 +87,64 @@ impl AdtBatch {
     /// An empty batch.
     pub fn new() -> Self {
         AdtBatch::default()
+    }
+
+    /// An empty batch for set `name` that also follows where `ipset
+    /// restore` (7.17) would cut it: ipset packs elements into a page-sized
+    /// buffer and sends it whenever the next element does not fit, so when
+    /// a later line stops a restore, the elements of the buffers it sent
+    /// before are in the set. See [`AdtBatch::ipset_sent`].
+    pub fn like_ipset(name: &SetName) -> Self {
+        let align = |n: usize| (n + 3) & !3;
+        // nlmsghdr, nfgenmsg, PROTOCOL, SETNAME, LINENO, the ADT header.
+        let header = 16 + 4 + 8 + 4 + align(name.as_str().len() + 1) + 8 + 4;
+        AdtBatch {
+            ipset: Some(IpsetBuffer {
+                header,
+                ..IpsetBuffer::default()
+            }),
+            ..AdtBatch::default()
+        }
+    }
+
+    /// How many of the elements (the first ones) `ipset restore` would
+    /// have sent to the kernel by now, in full buffers, for a batch made
+    /// by [`AdtBatch::like_ipset`] (0 for others).
+    pub fn ipset_sent(&self) -> usize {
+        self.ipset.as_ref().map_or(0, |b| b.sent)
+    }
+
+    /// Keeps the first `n` elements, drops the rest.
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.count {
+            return;
+        }
+        let mut messages = std::mem::take(&mut self.full);
+        messages.push(std::mem::take(&mut self.open));
+        let mut left = n;
+        let mut kept = Vec::new();
+        for mut p in messages {
+            if left == 0 {
+                break;
+            }
+            if p.lines.len() > left {
+                // Each element is one nest, its length in its header
+                // (nest contents are padded, so the length is aligned).
+                let mut at = 0;
+                for _ in 0..left {
+                    at += usize::from(u16::from_ne_bytes([p.adt[at], p.adt[at + 1]]));
+                }
+                p.adt.truncate(at);
+                p.lines.truncate(left);
+            }
+            left -= p.lines.len();
+            kept.push(p);
+        }
+        self.full = kept;
+        self.count = n;
+        if let Some(b) = &mut self.ipset {
+            b.sent = b.sent.min(n);
+        }
     }
 
     /// Adds `entry` with its line number (`IPSET_ATTR_LINENO`: the kernel
@@ -90,6 +169,17 @@ impl AdtBatch {
     }
 
     fn pack(&mut self, line: u32, attrs: &[AdtAttr]) {
+        if let Some(b) = &mut self.ipset {
+            let (room, len) = ipset_room(attrs);
+            if b.len == 0 {
+                b.len = b.header;
+            } else if b.len + room > IPSET_BUFSIZE {
+                b.sent = self.count;
+                b.len = b.header;
+            }
+            b.len += len;
+        }
+        self.count += 1;
         if self.open.adt.capacity() == 0 {
             self.open.adt.reserve(BULK_BYTES + 1024);
         }
@@ -102,12 +192,12 @@ impl AdtBatch {
 
     /// How many elements the batch holds.
     pub fn len(&self) -> usize {
-        self.full.iter().map(|p| p.lines.len()).sum::<usize>() + self.open.lines.len()
+        self.count
     }
 
     /// Whether the batch holds no element.
     pub fn is_empty(&self) -> bool {
-        self.full.is_empty() && self.open.lines.is_empty()
+        self.count == 0
     }
 
     /// Takes the messages ready to go: the full ones, and with `all` the
@@ -117,6 +207,8 @@ impl AdtBatch {
         if all && !self.open.lines.is_empty() {
             ready.push(std::mem::take(&mut self.open));
         }
+        let gone: usize = ready.iter().map(|p| p.lines.len()).sum();
+        self.count -= gone;
         ready
     }
 }
@@ -301,5 +393,43 @@ mod tests {
         assert_eq!(rest.len(), 1);
         assert_eq!(rest[0].lines.len(), 3_000 - 2 * full[0].lines.len());
         assert!(batch.is_empty());
+    }
+
+    /// Where ipset 7.17's restore sends its page-sized buffers, as
+    /// `strace` shows it: 100 hash:ip,port elements a message for
+    /// KUBE-CLUSTER-IP (4,060 bytes), 167 hash:ip elements for a set `s`.
+    #[test]
+    fn a_batch_knows_what_ipset_had_sent() {
+        let name = SetName::new("KUBE-CLUSTER-IP").unwrap();
+        let mut batch = AdtBatch::like_ipset(&name);
+        let mut sent = Vec::new();
+        for i in 0..450u32 {
+            batch.push(i + 2, &Entry::ip_port(Ipv4Addr::from(i), 6, 80));
+            sent.push(batch.ipset_sent());
+        }
+        assert_eq!(sent[99], 0);
+        assert_eq!(sent[100], 100);
+        assert_eq!(sent[449], 400);
+        let mut one = AdtBatch::like_ipset(&SetName::new("s").unwrap());
+        for i in 0..250u32 {
+            one.push(i + 2, &Entry::ip(Ipv4Addr::from(i)));
+        }
+        assert_eq!(one.ipset_sent(), 167);
+        assert_eq!(AdtBatch::new().ipset_sent(), 0);
+        // Truncated across the messages it packed, a batch keeps whole
+        // elements and their lines.
+        for cut in [0, 1, 1228, 1229, 1230, 2000] {
+            let mut b = AdtBatch::new();
+            for i in 0..3_000u32 {
+                b.push(i + 1, &Entry::ip_port(Ipv4Addr::from(i), 6, 80));
+            }
+            b.truncate(cut);
+            assert_eq!(b.len(), cut);
+            let packed = b.take_ready(true);
+            let lines: Vec<u32> = packed.iter().flat_map(|p| p.lines.clone()).collect();
+            assert_eq!(lines, (1..=cut as u32).collect::<Vec<_>>());
+            let bytes: usize = packed.iter().map(|p| p.adt.len()).sum();
+            assert_eq!(bytes, cut * 40);
+        }
     }
 }

@@ -8,7 +8,7 @@ mod attr;
 mod message;
 mod value;
 
-pub(crate) use attr::adt_encoded;
+pub(crate) use attr::{adt_encoded, ipset_room};
 pub use attr::{AdtAttr, CmdAttr, CreateAttr};
 pub use message::{IpsetCmd, IpsetMessage};
 pub(crate) use value::append_data;
