@@ -139,7 +139,40 @@ pub(crate) fn from_input(session: &mut Session<'_>) -> Result<i32, Fail> {
 
 /// Runs a restore file; returns the exit code.
 fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
-    let mut pending: Option<Pending> = None;
+    let mut pending = None;
+    let result = run_lines(session, text, &mut pending);
+    // A line stopped the restore with add or del lines gathered: ipset
+    // had sent those of its buffers that filled before it, and they
+    // stay in the set; a kernel error among them stopped ipset first,
+    // and is what it reports.
+    if let Some(mut p) = pending {
+        let sent = p.batch.ipset_sent();
+        if sent > 0 {
+            p.batch.truncate(sent);
+            p.lines.truncate(sent);
+            if let Err((l, f)) = send(session, Some(p)) {
+                return Ok(report(&f, Some(l), session.opts.quiet));
+            }
+        }
+    }
+    match result {
+        Ok(code) => Ok(code),
+        Err((f, Some(l))) => Ok(report(&f, Some(l), session.opts.quiet)),
+        Err((f, None)) => Err(f),
+    }
+}
+
+/// Why a restore stopped: a failure, reported after `Error in line N: `
+/// when it has a line.
+type Stop = (Fail, Option<usize>);
+
+/// The lines of a restore file, gathered add and del lines left in
+/// `pending` when one stops it before they are sent.
+fn run_lines(
+    session: &mut Session<'_>,
+    text: &str,
+    pending: &mut Option<Pending>,
+) -> Result<i32, Stop> {
     for (i, raw) in fgets_lines(text).enumerate() {
         let n = i + 1;
         session.lineno = n;
@@ -149,26 +182,27 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
         }
         if c == "COMMIT\n" || c == "COMMIT\r\n" {
             if let Err((l, f)) = send(session, pending.take()) {
-                return Ok(report(&f, Some(l), session.opts.quiet));
+                return Err((f, Some(l)));
             }
             continue;
         }
         // A line ipset cannot read stops the restore; add and del lines
         // buffered but not sent yet are lost with it.
-        let argv = build_argv(c)?;
-        let argv = args::take_options(argv, &mut session.opts)?;
+        let unnumbered = |f| (f, None);
+        let argv = build_argv(c).map_err(unnumbered)?;
+        let argv = args::take_options(argv, &mut session.opts).map_err(unnumbered)?;
         let Some(cmd) = args::command_of(&argv) else {
-            return Err(match argv.first() {
+            return Err(unnumbered(match argv.first() {
                 Some(w) => Fail::Param(format!("No command specified: unknown argument {w}")),
                 None => Fail::Param("No command specified.".into()),
-            });
+            }));
         };
-        let line = args::split_command(cmd, argv)?;
+        let line = args::split_command(cmd, argv).map_err(unnumbered)?;
         if matches!(line.cmd, Cmd::Restore | Cmd::Version | Cmd::Help) {
-            return Err(Fail::Param(format!(
+            return Err(unnumbered(Fail::Param(format!(
                 "Command `{}' is invalid in restore mode.",
                 line.cmd.name()
-            )));
+            ))));
         }
         let adt = match line.cmd {
             Cmd::Add => IpsetCmd::Add,
@@ -178,40 +212,40 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
                 // ipset's answer to a test ends a restore: a warning
                 // (found, exit 0) or a notice (not found, exit 1).
                 if let Err((l, f)) = send(session, pending.take()) {
-                    return Ok(report(&f, Some(l), session.opts.quiet));
+                    return Err((f, Some(l)));
                 }
                 match session.command(line) {
                     Ok(Flow::Exit(0)) if session.opts.quiet => continue,
                     Ok(Flow::Exit(code)) => return Ok(code),
                     Ok(Flow::Quit) => return Ok(0),
-                    Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
+                    Err(f) => return Err((f, Some(n))),
                 }
             }
             _ => {
                 match check(&line) {
-                    Err(f @ Fail::Other(_)) => return Ok(report(&f, Some(n), session.opts.quiet)),
-                    Err(f) => return Err(f),
+                    Err(f @ Fail::Other(_)) => return Err((f, Some(n))),
+                    Err(f) => return Err((f, None)),
                     Ok(()) => {}
                 }
                 if let Err((l, f)) = send(session, pending.take()) {
-                    return Ok(report(&f, Some(l), session.opts.quiet));
+                    return Err((f, Some(l)));
                 }
                 session.flush_out();
                 match session.command(line) {
                     Ok(Flow::Exit(0)) => continue,
                     Ok(Flow::Exit(code)) => return Ok(code),
                     Ok(Flow::Quit) => return Ok(0),
-                    Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
+                    Err(f) => return Err((f, Some(n))),
                 }
             }
         };
-        let set = match line_set(&pending, line.arg0.as_deref().unwrap_or_default()) {
+        let set = match line_set(pending, line.arg0.as_deref().unwrap_or_default()) {
             Ok(set) => set,
-            Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
+            Err(f) => return Err((f, Some(n))),
         };
         let entry = match element(session, &set, line) {
             Ok(v) => v,
-            Err(f) => return Ok(report(&f, Some(n), session.opts.quiet)),
+            Err(f) => return Err((f, Some(n))),
         };
         let exist = session.opts.exist;
         // A line joins the batch of its set and command whatever its
@@ -222,14 +256,15 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
         let set = (!same).then(|| set.into_owned());
         if let Some(set) = set {
             if let Err((l, f)) = send(session, pending.take()) {
-                return Ok(report(&f, Some(l), session.opts.quiet));
+                return Err((f, Some(l)));
             }
-            pending = Some(Pending {
+            let batch = AdtBatch::like_ipset(&set);
+            *pending = Some(Pending {
                 cmd: adt,
                 set,
                 exist,
                 lines: Vec::new(),
-                batch: AdtBatch::new(),
+                batch,
             });
         }
         if let Some(p) = pending.as_mut() {
@@ -238,7 +273,7 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
         }
     }
     if let Err((l, f)) = send(session, pending.take()) {
-        return Ok(report(&f, Some(l), session.opts.quiet));
+        return Err((f, Some(l)));
     }
     Ok(0)
 }
