@@ -169,8 +169,14 @@ impl AdtBatch {
     }
 
     fn pack(&mut self, line: u32, attrs: &[AdtAttr]) {
+        if self.open.adt.capacity() == 0 {
+            self.open.adt.reserve(BULK_BYTES + 1024);
+        }
+        let before = self.open.adt.len();
+        append_data(&mut self.open.adt, attrs);
+        let len = self.open.adt.len() - before;
         if let Some(b) = &mut self.ipset {
-            let (room, len) = ipset_room(attrs);
+            let room = ipset_room(attrs, len);
             if b.len == 0 {
                 b.len = b.header;
             } else if b.len + room > IPSET_BUFSIZE {
@@ -180,10 +186,6 @@ impl AdtBatch {
             b.len += len;
         }
         self.count += 1;
-        if self.open.adt.capacity() == 0 {
-            self.open.adt.reserve(BULK_BYTES + 1024);
-        }
-        append_data(&mut self.open.adt, attrs);
         self.open.lines.push(line);
         if self.open.adt.len() >= BULK_BYTES {
             self.full.push(std::mem::take(&mut self.open));

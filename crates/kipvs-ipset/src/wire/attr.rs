@@ -364,46 +364,33 @@ const IFNAMSIZ: usize = 16;
 /// end of its buffer for the kernel's answer.
 const NLMSGERR_LEN: usize = 20;
 
-/// How one element fills ipset's restore buffer (`lib/session.c`, 7.17):
-/// `(room, len)`. ipset adds it to a buffer holding `L` bytes only when
-/// `L + room` fits its size (`BUFFER_FULL` checks each attribute as it
-/// goes, with the `nlmsgerr` reserve, and strings by their policy's
-/// longest length, not their own); it then holds `L + len`. Attributes
-/// in ipset's order, `IPSET_ATTR_LINENO` included.
-pub(crate) fn ipset_room(attrs: &[AdtAttr]) -> (usize, usize) {
-    let align = |n: usize| (n + 3) & !3;
-    // The IPSET_ATTR_DATA nest header.
-    let mut len = 4;
-    let mut room = 4;
-    for a in attrs {
-        let (kind, value) = match a {
-            AdtAttr::Other(nla) => {
-                len += 4 + align(nla.value_len());
-                continue;
+/// The room one element needs in ipset's restore buffer (`lib/session.c`,
+/// 7.17), `len` being its encoded length (the bytes it then takes, the
+/// same as ipset's). ipset adds an element to a buffer holding `L` bytes
+/// only when `L + room` fits the buffer: `BUFFER_FULL` checks each
+/// attribute as it goes, keeping room for the kernel's `nlmsgerr`, and
+/// checks strings by their policy's longest length, not their own. The
+/// last attribute, `IPSET_ATTR_LINENO`, makes that `len` plus the reserve
+/// unless a string asks for more.
+pub(crate) fn ipset_room(attrs: &[AdtAttr], len: usize) -> usize {
+    let policy = |a: &AdtAttr| match a {
+        AdtAttr::Name(_) | AdtAttr::NameRef(_) => Some(super::IPSET_MAXNAMELEN),
+        AdtAttr::Iface(_) => Some(IFNAMSIZ),
+        AdtAttr::Comment(_) => Some(super::IPSET_MAX_COMMENT_SIZE + 1),
+        _ => None,
+    };
+    let mut room = len + NLMSGERR_LEN;
+    if attrs.iter().any(|a| policy(a).is_some()) {
+        // After the IPSET_ATTR_DATA nest header.
+        let mut at = 4;
+        for a in attrs {
+            if let Some(p) = policy(a) {
+                room = room.max(at + 4 + ((p + 3) & !3) + NLMSGERR_LEN);
             }
-            _ => a.wire(),
-        };
-        let (checked, actual) = match value {
-            // The nest, then the address inside it.
-            Value::Ip(ip) => {
-                let alen = if ip.is_ipv4() { 4 } else { 16 };
-                (8 + align(alen), 8 + alen)
-            }
-            Value::Str(s) => {
-                let policy = match kind {
-                    IPSET_ATTR_NAME | IPSET_ATTR_NAMEREF => super::IPSET_MAXNAMELEN,
-                    IPSET_ATTR_IFACE => IFNAMSIZ,
-                    IPSET_ATTR_COMMENT => super::IPSET_MAX_COMMENT_SIZE + 1,
-                    _ => s.len() + 1,
-                };
-                (4 + align(policy), 4 + align(s.len() + 1))
-            }
-            v => (4 + align(v.len()), 4 + align(v.len())),
-        };
-        room = room.max(len + checked + NLMSGERR_LEN);
-        len += actual;
+            at += 4 + ((a.value_len() + 3) & !3);
+        }
     }
-    (room, len)
+    room
 }
 
 impl AdtAttr {
