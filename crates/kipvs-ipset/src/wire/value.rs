@@ -71,25 +71,28 @@ impl Value<'_> {
     /// bytes); returns its length, [`Value::len`].
     pub(super) fn write(&self, buf: &mut [u8]) -> usize {
         match self {
-            Value::U8(v) => buf[0] = *v,
-            Value::U16(v) => buf[..2].copy_from_slice(&v.to_be_bytes()),
-            Value::U32(v) => buf[..4].copy_from_slice(&v.to_be_bytes()),
-            Value::U64(v) => buf[..8].copy_from_slice(&v.to_be_bytes()),
+            Value::U8(v) => put_bytes(buf, &[*v]),
+            Value::U16(v) => put_bytes(buf, &v.to_be_bytes()),
+            Value::U32(v) => put_bytes(buf, &v.to_be_bytes()),
+            Value::U64(v) => put_bytes(buf, &v.to_be_bytes()),
             Value::Str(s) => {
                 buf[..s.len()].copy_from_slice(s.as_bytes());
                 buf[s.len()] = 0;
+                s.len() + 1
             }
-            Value::Bytes(b) => buf[..b.len()].copy_from_slice(b),
+            Value::Bytes(b) => put_bytes(buf, b),
             Value::Ip(IpAddr::V4(a)) => {
                 put_header(buf, 4, IPSET_ATTR_IPADDR_IPV4 | NLA_F_NET_BYTEORDER);
                 buf[4..8].copy_from_slice(&a.octets());
+                8
             }
             Value::Ip(IpAddr::V6(a)) => {
                 put_header(buf, 16, IPSET_ATTR_IPADDR_IPV6 | NLA_F_NET_BYTEORDER);
                 buf[4..20].copy_from_slice(&a.octets());
+                20
             }
-            Value::Create(a) => return a.iter().fold(0, |at, a| at + a.write(&mut buf[at..])),
-            Value::Adt(a) => return write_all(a, buf),
+            Value::Create(a) => a.iter().fold(0, |at, a| at + a.write(&mut buf[at..])),
+            Value::Adt(a) => write_all(a, buf),
             Value::AdtList(list) => {
                 let mut at = 0;
                 for attrs in *list {
@@ -97,11 +100,15 @@ impl Value<'_> {
                     put_header(&mut buf[at..], len, IPSET_ATTR_DATA | NLA_F_NESTED);
                     at += 4 + len;
                 }
-                return at;
+                at
             }
         }
-        self.len()
     }
+}
+
+fn put_bytes(buf: &mut [u8], bytes: &[u8]) -> usize {
+    buf[..bytes.len()].copy_from_slice(bytes);
+    bytes.len()
 }
 
 fn write_all(attrs: &[AdtAttr], buf: &mut [u8]) -> usize {
