@@ -151,28 +151,32 @@ fn read_error(source: io::Error) -> Error {
 /// ambiguous (an IPv4 and an IPv6 service: the text has no family for
 /// them).
 pub(crate) fn parse(text: &str) -> Result<ProcTable> {
-    let bad = |line: &str, why: &str| Error::Decode {
-        context: format!("the {IP_VS} line {line:?}"),
-        message: why.to_owned(),
+    let bytes = text.as_bytes();
+    let bad = |start: usize, why: &str| {
+        let line = text[start..].lines().next().unwrap_or("");
+        Error::Decode {
+            context: format!("the {IP_VS} line {line:?}"),
+            message: why.to_owned(),
+        }
     };
-    let mut lines = text.lines();
-    if !lines
-        .next()
-        .is_some_and(|l| l.starts_with("IP Virtual Server version"))
-    {
-        return Err(bad(text.lines().next().unwrap_or(""), "no version line"));
+    if !text.starts_with("IP Virtual Server version") {
+        return Err(bad(0, "no version line"));
     }
-    // The two title lines.
-    lines.next();
-    lines.next();
+    let mut c = Cursor { bytes, at: 0 };
+    // The version line and the two title lines.
+    for _ in 0..3 {
+        c.skip_line();
+    }
     let mut table = ProcTable::default();
     // Whether the real servers being read belong to a service kept.
     let mut current = false;
     // Where each firewall mark's service is (they are few).
     let mut marks: HashMap<u32, usize> = HashMap::new();
-    for line in lines {
-        if let Some(rest) = line.strip_prefix("  -> ") {
-            let dest = destination(rest).ok_or_else(|| bad(line, "bad real server"))?;
+    while !c.is_done() {
+        let start = c.at;
+        if c.rest().starts_with(b"  -> ") {
+            c.at += 5;
+            let dest = destination(&mut c).ok_or_else(|| bad(start, "bad real server"))?;
             if !current {
                 continue;
             }
@@ -189,7 +193,7 @@ pub(crate) fn parse(text: &str) -> Result<ProcTable> {
             }
             continue;
         }
-        let key = service(line).ok_or_else(|| bad(line, "bad service"))?;
+        let key = service(&mut c).ok_or_else(|| bad(start, "bad service"))?;
         current = key.is_some();
         let Some(key) = key else { continue };
         let mut dests = Some(Vec::new());
@@ -210,42 +214,77 @@ pub(crate) fn parse(text: &str) -> Result<ProcTable> {
     Ok(table)
 }
 
-/// The fields of a line: runs of anything but ASCII blanks (the kernel
-/// separates them with spaces). Byte by byte: a table has tens of
-/// thousands of lines, and decoding characters to find the spaces cost
-/// more than the rest of the parse.
-fn fields(line: &str) -> Fields<'_> {
-    Fields {
-        rest: line.as_bytes(),
+/// Reads the text once, byte by byte, line by line: fields are runs of
+/// anything but ASCII blanks (the kernel separates them with spaces). A
+/// table has tens of thousands of lines padded with blanks; splitting it
+/// into lines and then into fields, and decoding characters on the way,
+/// cost three times as much.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn is_done(&self) -> bool {
+        self.at >= self.bytes.len()
     }
-}
 
-struct Fields<'a> {
-    rest: &'a [u8],
-}
+    fn rest(&self) -> &'a [u8] {
+        &self.bytes[self.at.min(self.bytes.len())..]
+    }
 
-impl<'a> Iterator for Fields<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        let start = self.rest.iter().position(|b| !b.is_ascii_whitespace())?;
-        let rest = &self.rest[start..];
-        let end = rest
+    /// The next field of this line, if it has one more.
+    fn field(&mut self) -> Option<&'a [u8]> {
+        self.blanks();
+        let rest = self.rest();
+        let len = rest
             .iter()
             .position(u8::is_ascii_whitespace)
             .unwrap_or(rest.len());
-        self.rest = &rest[end..];
-        Some(&rest[..end])
+        self.at += len;
+        (len > 0).then(|| &rest[..len])
+    }
+
+    /// Past the end of this line, if it has no more fields.
+    fn end_of_line(&mut self) -> bool {
+        self.blanks();
+        match self.rest().first() {
+            None => true,
+            Some(b'\n') => {
+                self.at += 1;
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// Past the end of this line, whatever is left on it.
+    fn skip_line(&mut self) {
+        let rest = self.rest();
+        self.at += rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(rest.len(), |n| n + 1);
+    }
+
+    /// Past the blanks of this line (`\r`, a tab, ... as `str::lines` and
+    /// `split_whitespace` would drop them), not past its end.
+    fn blanks(&mut self) {
+        let rest = self.rest();
+        self.at += rest
+            .iter()
+            .position(|b| !b.is_ascii_whitespace() || *b == b'\n')
+            .unwrap_or(rest.len());
     }
 }
 
-/// A service line's key; `Ok(None)` for a protocol IPVS balances but a
-/// [`ServiceKey`] cannot name.
-fn service(line: &str) -> Option<Option<ProcKey>> {
-    let mut f = fields(line);
-    let proto = f.next()?;
-    let id = f.next()?;
-    f.next()?; // the scheduler
+/// A service line's key, the cursor past the line; `Ok(None)` for a
+/// protocol IPVS balances but a [`ServiceKey`] cannot name.
+fn service(c: &mut Cursor) -> Option<Option<ProcKey>> {
+    let proto = c.field()?;
+    let id = c.field()?;
+    c.field()?; // the scheduler
+    c.skip_line(); // its flags
     if proto == b"FWM" {
         return Some(Some(ProcKey::Fwmark(hex(id, 8)?)));
     }
@@ -258,11 +297,10 @@ fn service(line: &str) -> Option<Option<ProcKey>> {
     })
 }
 
-/// A real-server line after its `  -> `.
-fn destination(rest: &str) -> Option<Destination> {
-    let mut f = fields(rest);
-    let (addr, port) = addr_port(f.next()?)?;
-    let forward = match f.next()? {
+/// A real-server line after its `  -> `, the cursor past the line.
+fn destination(c: &mut Cursor) -> Option<Destination> {
+    let (addr, port) = addr_port(c.field()?)?;
+    let forward = match c.field()? {
         b"Masq" => ForwardMethod::Masq,
         b"Local" => ForwardMethod::Local,
         b"Tunnel" => ForwardMethod::Tunnel,
@@ -270,10 +308,10 @@ fn destination(rest: &str) -> Option<Destination> {
         _ => return None,
     };
     // Printed with %d from the kernel's signed atomics.
-    let weight = int(f.next()?)? as u32;
-    let active_conns = int(f.next()?)? as u32;
-    let inactive_conns = int(f.next()?)? as u32;
-    if f.next().is_some() {
+    let weight = int(c.field()?)? as u32;
+    let active_conns = int(c.field()?)? as u32;
+    let inactive_conns = int(c.field()?)? as u32;
+    if !c.end_of_line() {
         return None;
     }
     let mut d = Destination::new(addr, port).forward(forward).weight(weight);
@@ -303,10 +341,27 @@ fn hex(s: &[u8], digits: usize) -> Option<u32> {
         return None;
     }
     s.iter().try_fold(0u32, |n, &b| {
-        let d = (b as char).to_digit(16)?;
-        Some(n << 4 | d)
+        let d = HEX[usize::from(b)];
+        (d < 16).then_some(n << 4 | u32::from(d))
     })
 }
+
+/// Each byte's value as a hex digit; 0xff for what is none.
+const HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// A decimal `%d`.
 fn int(s: &[u8]) -> Option<i32> {

@@ -2,6 +2,9 @@
 
 use std::{fmt, net::Ipv4Addr};
 
+/// 32 spaces.
+const SPACES: [u8; 32] = [b' '; 32];
+
 /// "00", "01", ... "99".
 const PAIRS: [u8; 200] = {
     let mut t = [0; 200];
@@ -80,6 +83,15 @@ impl<'a> Line<'a> {
     }
 
     pub fn spaces(&mut self, mut n: usize) {
+        if n <= SPACES.len() {
+            // A fixed-size store, then only `n` of it kept: padding is most
+            // of a listing's bytes.
+            self.room(SPACES.len());
+            self.buf[self.len..self.len + SPACES.len()].copy_from_slice(&SPACES);
+            self.len += n;
+            self.written += n;
+            return;
+        }
         while n > 0 {
             self.room(n.min(self.buf.len()));
             let k = n.min(self.buf.len() - self.len);
@@ -92,6 +104,21 @@ impl<'a> Line<'a> {
 
     /// A number in decimal (`%u`), two digits at a time.
     pub fn uint(&mut self, mut n: u64) {
+        if n < 100 {
+            // Octets, ports' first digits, weights, connection counts.
+            self.room(2);
+            if n < 10 {
+                self.buf[self.len] = b'0' + n as u8;
+                self.len += 1;
+                self.written += 1;
+            } else {
+                let pair = n as usize * 2;
+                self.buf[self.len..self.len + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+                self.len += 2;
+                self.written += 2;
+            }
+            return;
+        }
         let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
         self.room(digits);
         let end = self.len + digits;
@@ -189,7 +216,7 @@ mod tests {
             l.ascii(b' ');
             l.int_left(i64::from(i32::MIN), 10);
             l.ascii(b'|');
-            for n in [0, 7, 10, 99, 100, 255, 1000, 65535, 100_000, u64::MAX] {
+            for n in [0, 7, 10, 99, 100, 255, 999, 1000, 65535, 100_000, u64::MAX] {
                 l.uint(n);
                 l.ascii(b',');
             }
@@ -197,7 +224,7 @@ mod tests {
         assert_eq!(
             out,
             format!(
-                ">  -> {:<28} {:<7} {:<6} {:<10}|0,7,10,99,100,255,1000,65535,100000,{},",
+                ">  -> {:<28} {:<7} {:<6} {:<10}|0,7,10,99,100,255,999,1000,65535,100000,{},",
                 "10.0.255.1:8080",
                 "Masq",
                 -1,
