@@ -139,14 +139,8 @@ fn push_num_left(out: &mut String, n: i64, width: usize) {
 }
 
 fn truncate_bytes(s: &mut String, max: usize) {
-    truncate_from(s, 0, max);
-}
-
-/// Cuts what was written to `s` from `start` on to at most `max` bytes (a
-/// C buffer's length), at a character boundary.
-fn truncate_from(s: &mut String, start: usize, max: usize) {
-    if s.len() - start > max {
-        let mut end = start + max;
+    if s.len() > max {
+        let mut end = max;
         while !s.is_char_boundary(end) {
             end -= 1;
         }
@@ -317,7 +311,7 @@ pub fn service_entry(out: &mut String, svc: &Service, dests: &[Destination], for
         let mut s = String::with_capacity(48);
         push_service_name(&mut s, &v, format);
         if v.fwmark == 0 && v.af != AF_INET6 {
-            truncate_from(&mut s, 0, 33);
+            truncate_bytes(&mut s, 33);
         }
         s
     };
