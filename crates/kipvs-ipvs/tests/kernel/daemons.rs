@@ -3,7 +3,7 @@
 use kipvs_ipvs::{Daemon, DaemonState, Destination, ForwardMethod, Op, Service};
 use kipvs_testutil::sh;
 
-use crate::{ip, ipvsadm, setup_with_ipvsadm};
+use crate::{ip, ipvsadm, setup, setup_with_ipvsadm};
 
 #[test]
 fn master_and_backup_with_every_option() {
