@@ -114,6 +114,35 @@ impl AdtBatch {
         self.ipset.as_ref().map_or(0, |b| b.sent)
     }
 
+    /// Splits off the full messages whose elements `ipset restore` would
+    /// all have sent by now ([`AdtBatch::ipset_sent`]), as a batch of their
+    /// own that can go to the kernel at once, as ipset's did; the rest
+    /// stays (and [`AdtBatch::ipset_sent`] counts from it). `None` when no
+    /// message is ready.
+    pub fn split_sent(&mut self) -> Option<AdtBatch> {
+        let sent = self.ipset_sent();
+        let (mut n, mut k) = (0, 0);
+        for p in &self.full {
+            if n + p.lines.len() > sent {
+                break;
+            }
+            n += p.lines.len();
+            k += 1;
+        }
+        if k == 0 {
+            return None;
+        }
+        if let Some(b) = &mut self.ipset {
+            b.sent -= n;
+        }
+        self.count -= n;
+        Some(AdtBatch {
+            full: self.full.drain(..k).collect(),
+            count: n,
+            ..AdtBatch::default()
+        })
+    }
+
     /// Keeps the first `n` elements, drops the rest.
     pub fn truncate(&mut self, n: usize) {
         if n >= self.count {
@@ -418,6 +447,22 @@ mod tests {
         }
         assert_eq!(one.ipset_sent(), 167);
         assert_eq!(AdtBatch::new().ipset_sent(), 0);
+        // The full 48 KiB messages go as soon as ipset would have sent all
+        // their elements; what stays counts from where they end.
+        let mut b = AdtBatch::like_ipset(&name);
+        let mut parts = Vec::new();
+        for i in 0..3_000u32 {
+            b.push(i + 1, &Entry::ip_port(Ipv4Addr::from(i), 6, 80));
+            if let Some(part) = b.split_sent() {
+                parts.push((i + 1, part.len()));
+            }
+        }
+        // 1,229 elements a message, ipset's pages of 100: the first
+        // message is all sent once the 1,301st element opens a page.
+        assert_eq!(parts, [(1_301, 1_229), (2_501, 1_229)]);
+        assert_eq!(b.len(), 3_000 - 2 * 1_229);
+        assert_eq!(b.ipset_sent(), 2_900 - 2 * 1_229);
+        assert!(AdtBatch::new().split_sent().is_none());
         // Truncated across the messages it packed, a batch keeps whole
         // elements and their lines.
         for cut in [0, 1, 1228, 1229, 1230, 2000] {
