@@ -2,7 +2,8 @@
 //! against the kernel with ipset 7.17's checks in ipset's order.
 
 use kipvs::ipset::{
-    describe, wire::IpsetCmd, CreateOptions, Dim, Entry, Family, Op, Position, SetName, SetType,
+    describe, wire::IpsetCmd, CreateOptions, Dim, Entry, Family, Op, Position, SetKind, SetName,
+    SetType,
 };
 use kipvs::Error;
 
@@ -64,16 +65,21 @@ fn create_error(e: Error, t: SetType) -> Fail {
 
 /// The element words of add, del and test as the library takes them:
 /// host names resolved, options checked for the command; the element
-/// timeout bound (`ipset_parse_timeout`).
+/// timeout bound (`ipset_parse_timeout`). The set's kind is looked up
+/// unless `known`.
 pub(crate) fn parse_entry(
     session: &mut Session<'_>,
     cmd: Cmd,
     set: &SetName,
+    known: Option<SetKind>,
     elem: &str,
     words: &[String],
 ) -> Result<(SetType, Entry), Fail> {
     let quiet = session.opts.quiet;
-    let kind = session.handle()?.kind(set)?;
+    let kind = match known {
+        Some(k) => k,
+        None => session.handle()?.kind(set)?,
+    };
     let text = elem::resolve_elem(kind.set_type, kind.family, elem, quiet).map_err(Fail::Other)?;
     let mut entry =
         Entry::parse(kind.set_type, kind.family, &text).map_err(|e| entry_error(e, cmd))?;
@@ -318,7 +324,7 @@ impl Session<'_> {
             Cmd::Add | Cmd::Del | Cmd::Test => {
                 let name = set_name(&arg0.unwrap_or_default())?;
                 let elem = arg1.unwrap_or_default();
-                let (t, entry) = parse_entry(self, cmd, &name, &elem, &rest)?;
+                let (t, entry) = parse_entry(self, cmd, &name, None, &elem, &rest)?;
                 let h = self.handle()?;
                 match cmd {
                     Cmd::Add => h.add(&name, &entry, exist)?,

@@ -4,9 +4,10 @@
 //! to the kernel together, many elements a message, as ipset batches them;
 //! the first failing line stops everything after it.
 
-use std::{borrow::Cow, io::Read as _};
+use std::{borrow::Cow, io::Read as _, sync::mpsc, thread::JoinHandle};
 
-use kipvs::ipset::{wire::IpsetCmd, AdtBatch, Entry, SetName};
+use kipvs::ipset::{wire::IpsetCmd, AdtBatch, Entry, IpSet, SetKind, SetName};
+use kipvs::Error;
 
 use super::{
     args::{self, Cmd, Line},
@@ -97,23 +98,116 @@ pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
     Ok(words)
 }
 
-/// Add or del lines waiting to be sent: their elements encoded as they
-/// come, and their line numbers.
+/// Add or del lines of one set waiting to be sent: their elements
+/// encoded as they come, their line numbers, and the set's kind (looked
+/// up once for the run).
 struct Pending {
     cmd: IpsetCmd,
     set: SetName,
+    kind: SetKind,
     exist: bool,
     lines: Vec<u32>,
     batch: AdtBatch,
+    /// Elements handed to the sender so far (the batch holds the rest).
+    handed: usize,
+    sender: Option<Sender>,
+}
+
+/// The messages of a long run that ipset would already have sent (its
+/// buffers fill every hundred lines or so) go to the kernel on a thread
+/// of their own, with the session's handle, while the lines after them
+/// are read: the kernel's work overlaps the parsing. The first refused
+/// element stops it; its position in the run comes back with the handle.
+struct Sender {
+    parts: mpsc::Sender<(usize, AdtBatch)>,
+    thread: JoinHandle<(IpSet, Sent)>,
+}
+
+/// What the sender did: all it was handed, or up to the refused element
+/// (its position in the run) and why.
+type Sent = Result<(), (usize, Error)>;
+
+impl Pending {
+    /// Hands the messages ipset would have sent by now to the sender,
+    /// starting it with the session's handle at the first. `Err` when the
+    /// sender has stopped at a refused element: ipset stopped there too.
+    fn hand_off(&mut self, session: &mut Session<'_>) -> Result<(), (usize, Fail)> {
+        let Some(part) = self.batch.split_sent() else {
+            return Ok(());
+        };
+        let offset = self.handed;
+        self.handed += part.len();
+        if self.sender.is_none() {
+            let Some(h) = session.handle.take() else {
+                // No handle to lend (the kind came from the batch's first
+                // line, which opened it): send here.
+                return self.send_part(session, offset, part);
+            };
+            let (tx, rx) = mpsc::channel::<(usize, AdtBatch)>();
+            let (cmd, set, exist) = (self.cmd, self.set.clone(), self.exist);
+            let thread = std::thread::spawn(move || {
+                let mut h = h;
+                for (offset, part) in rx {
+                    if let Err(b) = h.send_batch(cmd, &set, part, exist) {
+                        return (h, Err((offset + b.index, b.error)));
+                    }
+                }
+                (h, Ok(()))
+            });
+            self.sender = Some(Sender { parts: tx, thread });
+        }
+        let sent = self
+            .sender
+            .as_ref()
+            .is_some_and(|s| s.parts.send((offset, part)).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The sender stopped at a refused element.
+            self.join(session)
+        }
+    }
+
+    fn send_part(
+        &self,
+        session: &mut Session<'_>,
+        offset: usize,
+        part: AdtBatch,
+    ) -> Result<(), (usize, Fail)> {
+        let h = session.handle().map_err(|f| (self.line(offset), f))?;
+        h.send_batch(self.cmd, &self.set, part, self.exist)
+            .map_err(|b| (self.line(offset + b.index), Fail::Other(words(&b.error))))
+    }
+
+    /// Waits for the sender to finish what it was handed, and gives its
+    /// handle back to the session.
+    fn join(&mut self, session: &mut Session<'_>) -> Result<(), (usize, Fail)> {
+        let Some(Sender { parts, thread }) = self.sender.take() else {
+            return Ok(());
+        };
+        drop(parts);
+        let (h, result) = thread.join().map_err(|_| {
+            (
+                self.line(0),
+                Fail::Other("the thread sending to the kernel failed".into()),
+            )
+        })?;
+        session.handle = Some(h);
+        result.map_err(|(i, e)| (self.line(i), Fail::Other(words(&e))))
+    }
+
+    /// The line of the run's `i`th element.
+    fn line(&self, i: usize) -> usize {
+        self.lines.get(i).map_or(0, |l| *l as usize)
+    }
 }
 
 /// Sends `pending`; on failure returns the failing line and why.
 fn send(session: &mut Session<'_>, pending: Option<Pending>) -> Result<(), (usize, Fail)> {
-    let Some(p) = pending else { return Ok(()) };
-    let line = |i: usize| p.lines.get(i).map_or(0, |l| *l as usize);
-    let h = session.handle().map_err(|f| (line(0), f))?;
-    h.send_batch(p.cmd, &p.set, p.batch, p.exist)
-        .map_err(|b| (line(b.index), Fail::Other(words(&b.error))))
+    let Some(mut p) = pending else { return Ok(()) };
+    p.join(session)?;
+    let batch = std::mem::take(&mut p.batch);
+    p.send_part(session, p.handed, batch)
 }
 
 /// `ipset restore`: from `-file` or standard input; returns the exit code.
@@ -147,12 +241,9 @@ fn run(session: &mut Session<'_>, text: &str) -> Result<i32, Fail> {
     // and is what it reports.
     if let Some(mut p) = pending {
         let sent = p.batch.ipset_sent();
-        if sent > 0 {
-            p.batch.truncate(sent);
-            p.lines.truncate(sent);
-            if let Err((l, f)) = send(session, Some(p)) {
-                return Ok(report(&f, Some(l), session.opts.quiet));
-            }
+        p.batch.truncate(sent);
+        if let Err((l, f)) = send(session, Some(p)) {
+            return Ok(report(&f, Some(l), session.opts.quiet));
         }
     }
     match result {
@@ -239,11 +330,26 @@ fn run_lines(
                 }
             }
         };
-        let set = match line_set(pending, line.arg0.as_deref().unwrap_or_default()) {
+        let name = line.arg0.as_deref().unwrap_or_default();
+        // A line of the run's set needs no handle; any other gets it back
+        // from the sender first (a refusal there stopped ipset before).
+        let known = pending
+            .as_ref()
+            .filter(|p| p.set.as_str() == name)
+            .map(|p| p.kind);
+        if known.is_none() {
+            if let Some(p) = pending.as_mut() {
+                if let Err((l, f)) = p.join(session) {
+                    *pending = None;
+                    return Err((f, Some(l)));
+                }
+            }
+        }
+        let set = match line_set(pending, name) {
             Ok(set) => set,
             Err(f) => return Err((f, Some(n))),
         };
-        let entry = match element(session, &set, line) {
+        let entry = match element(session, &set, known, line) {
             Ok(v) => v,
             Err(f) => return Err((f, Some(n))),
         };
@@ -258,18 +364,32 @@ fn run_lines(
             if let Err((l, f)) = send(session, pending.take()) {
                 return Err((f, Some(l)));
             }
+            let kind = match known {
+                Some(k) => k,
+                None => session
+                    .handle()
+                    .and_then(|h| h.kind(&set).map_err(Fail::from))
+                    .map_err(|f| (f, Some(n)))?,
+            };
             let batch = AdtBatch::like_ipset(&set);
             *pending = Some(Pending {
                 cmd: adt,
                 set,
+                kind,
                 exist,
                 lines: Vec::new(),
                 batch,
+                handed: 0,
+                sender: None,
             });
         }
         if let Some(p) = pending.as_mut() {
             p.lines.push(n as u32);
             p.batch.push(n as u32, &entry);
+            if let Err((l, f)) = p.hand_off(session) {
+                *pending = None;
+                return Err((f, Some(l)));
+            }
         }
     }
     if let Err((l, f)) = send(session, pending.take()) {
@@ -287,10 +407,16 @@ fn line_set<'p>(pending: &'p Option<Pending>, name: &str) -> Result<Cow<'p, SetN
     }
 }
 
-/// The element of an add or del line of `set`.
-fn element(session: &mut Session<'_>, set: &SetName, line: Line) -> Result<Entry, Fail> {
+/// The element of an add or del line of `set` (of kind `known`, if
+/// known).
+fn element(
+    session: &mut Session<'_>,
+    set: &SetName,
+    known: Option<SetKind>,
+    line: Line,
+) -> Result<Entry, Fail> {
     let elem = line.arg1.unwrap_or_default();
-    let (_, entry) = parse_entry(session, line.cmd, set, &elem, &line.rest)?;
+    let (_, entry) = parse_entry(session, line.cmd, set, known, &elem, &line.rest)?;
     Ok(entry)
 }
 
