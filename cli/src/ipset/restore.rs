@@ -139,8 +139,8 @@ impl Pending {
         self.handed += part.len();
         if self.sender.is_none() {
             let Some(h) = session.handle.take() else {
-                // No handle to lend (the kind came from the batch's first
-                // line, which opened it): send here.
+                // Nothing to lend (the run's first line opened the handle,
+                // so this does not happen): send from here.
                 return self.send_part(session, offset, part);
             };
             let (tx, rx) = mpsc::channel::<(usize, AdtBatch)>();

@@ -107,9 +107,9 @@ impl AdtBatch {
         }
     }
 
-    /// How many of the elements (the first ones) `ipset restore` would
-    /// have sent to the kernel by now, in full buffers, for a batch made
-    /// by [`AdtBatch::like_ipset`] (0 for others).
+    /// How many of the elements the batch holds (the first ones) `ipset
+    /// restore` would have sent to the kernel by now, in full buffers, for
+    /// a batch made by [`AdtBatch::like_ipset`] (0 for others).
     pub fn ipset_sent(&self) -> usize {
         self.ipset.as_ref().map_or(0, |b| b.sent)
     }

@@ -4,7 +4,9 @@
 //! * domain types: [`SetName`], [`SetType`], [`Family`], [`CreateOptions`],
 //!   [`Entry`] (parsed from and printed in ipset's own text forms), [`Set`];
 //! * [`IpSet`]: create, destroy, flush, rename, swap, list, save, add, del,
-//!   test; bulk adds and deletes (many elements per message); atomic
+//!   test; bulk adds and deletes (many elements per message, encoded
+//!   once into an [`AdtBatch`], which can also follow where `ipset
+//!   restore` cuts its buffers); atomic
 //!   [`IpSet::replace`] (fill a new set, swap, destroy) and a diff-based
 //!   [`IpSet::sync`] that also reconciles the extensions of the elements
 //!   it keeps (comment, skb info, nomatch, stated timeouts).
@@ -42,7 +44,7 @@ pub use types::{Dim, Family, SetName, SetType};
 pub use kipvs_netlink::{Error, KernelError, NetNs, Result};
 
 /// Element attributes of `entry` as ipset sends them (for callers that
-/// build their own bulk requests, such as `ipset restore`).
+/// build their own bulk requests with [`IpSet::bulk`]).
 pub fn entry_attrs(entry: &Entry) -> Vec<wire::AdtAttr> {
     adt::to_attrs(entry, 0)
 }
