@@ -47,9 +47,48 @@ fn fgets_lines(text: &str) -> impl Iterator<Item = &str> {
 /// the end of a line without newline is an error; with the newline, the
 /// open word is dropped, as in ipset.
 pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
+    build_argv_from(line, &mut Words::default())
+}
+
+/// Strings and a vector for the words of the next line: restore hands
+/// back each add or del line's words when it is done with them, so a
+/// run of lines allocates none.
+#[derive(Default)]
+struct Words {
+    vec: Vec<String>,
+    spare: Vec<String>,
+}
+
+impl Words {
+    /// Takes back the words of a line.
+    fn recycle(&mut self, line: Line) {
+        let Line {
+            arg0,
+            arg1,
+            mut rest,
+            ..
+        } = line;
+        self.spare.extend(arg0);
+        self.spare.extend(arg1);
+        self.spare.append(&mut rest);
+        if self.vec.capacity() == 0 {
+            self.vec = rest;
+        }
+    }
+
+    fn word(&mut self) -> String {
+        let mut w = self.spare.pop().unwrap_or_default();
+        w.clear();
+        w
+    }
+}
+
+/// [`build_argv`] with the strings of `words`.
+fn build_argv_from(line: &str, pool: &mut Words) -> Result<Vec<String>, Fail> {
     let bytes = line.as_bytes();
-    let mut words = Vec::new();
-    let mut arg = String::new();
+    let mut words = std::mem::take(&mut pool.vec);
+    words.clear();
+    let mut arg = pool.word();
     // ipset looks at every byte; only quotes and (outside quotes) blanks
     // do anything, so this jumps from one to the next and copies the
     // stretches between them whole. They are ASCII: every cut falls on a
@@ -70,7 +109,7 @@ pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
                 }
             } else {
                 arg.push_str(&line[from..]);
-                words.push(std::mem::take(&mut arg));
+                words.push(std::mem::replace(&mut arg, pool.word()));
             }
             break;
         };
@@ -89,12 +128,13 @@ pub fn build_argv(line: &str) -> Result<Vec<String>, Fail> {
         if arg.is_empty() {
             continue;
         }
-        words.push(std::mem::take(&mut arg));
+        words.push(std::mem::replace(&mut arg, pool.word()));
         // ipset refuses the line at the next byte once it has this many.
         if words.len() + 2 == MAX_ARGS && !last {
             return Err(Fail::Param("Line is too long to parse.".into()));
         }
     }
+    pool.spare.push(arg);
     Ok(words)
 }
 
@@ -264,6 +304,7 @@ fn run_lines(
     text: &str,
     pending: &mut Option<Pending>,
 ) -> Result<i32, Stop> {
+    let mut pool = Words::default();
     for (i, raw) in fgets_lines(text).enumerate() {
         let n = i + 1;
         session.lineno = n;
@@ -280,7 +321,7 @@ fn run_lines(
         // A line ipset cannot read stops the restore; add and del lines
         // buffered but not sent yet are lost with it.
         let unnumbered = |f| (f, None);
-        let argv = build_argv(c).map_err(unnumbered)?;
+        let argv = build_argv_from(c, &mut pool).map_err(unnumbered)?;
         let argv = args::take_options(argv, &mut session.opts).map_err(unnumbered)?;
         let Some(cmd) = args::command_of(&argv) else {
             return Err(unnumbered(match argv.first() {
@@ -349,10 +390,11 @@ fn run_lines(
             Ok(set) => set,
             Err(f) => return Err((f, Some(n))),
         };
-        let entry = match element(session, &set, known, line) {
+        let entry = match element(session, &set, known, &line) {
             Ok(v) => v,
             Err(f) => return Err((f, Some(n))),
         };
+        pool.recycle(line);
         let exist = session.opts.exist;
         // A line joins the batch of its set and command whatever its
         // -exist: the batch goes with the flags of its first line.
@@ -413,10 +455,10 @@ fn element(
     session: &mut Session<'_>,
     set: &SetName,
     known: Option<SetKind>,
-    line: Line,
+    line: &Line,
 ) -> Result<Entry, Fail> {
-    let elem = line.arg1.unwrap_or_default();
-    let (_, entry) = parse_entry(session, line.cmd, set, known, &elem, &line.rest)?;
+    let elem = line.arg1.as_deref().unwrap_or_default();
+    let (_, entry) = parse_entry(session, line.cmd, set, known, elem, &line.rest)?;
     Ok(entry)
 }
 
