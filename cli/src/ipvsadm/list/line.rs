@@ -119,6 +119,22 @@ impl<'a> Line<'a> {
             }
             return;
         }
+        if n < 10_000 {
+            // Octets, ports.
+            let (hi, lo) = (n as usize / 100, n as usize % 100 * 2);
+            let digits = if hi < 10 { 3 } else { 4 };
+            self.room(4);
+            let at = self.len;
+            if hi < 10 {
+                self.buf[at] = b'0' + hi as u8;
+            } else {
+                self.buf[at..at + 2].copy_from_slice(&PAIRS[hi * 2..hi * 2 + 2]);
+            }
+            self.buf[at + digits - 2..at + digits].copy_from_slice(&PAIRS[lo..lo + 2]);
+            self.len += digits;
+            self.written += digits;
+            return;
+        }
         let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
         self.room(digits);
         let end = self.len + digits;
@@ -216,7 +232,24 @@ mod tests {
             l.ascii(b' ');
             l.int_left(i64::from(i32::MIN), 10);
             l.ascii(b'|');
-            for n in [0, 7, 10, 99, 100, 255, 999, 1000, 65535, 100_000, u64::MAX] {
+            for n in [
+                0,
+                7,
+                10,
+                99,
+                100,
+                101,
+                255,
+                999,
+                1000,
+                1005,
+                8080,
+                9999,
+                10_000,
+                65535,
+                100_000,
+                u64::MAX,
+            ] {
                 l.uint(n);
                 l.ascii(b',');
             }
@@ -224,7 +257,7 @@ mod tests {
         assert_eq!(
             out,
             format!(
-                ">  -> {:<28} {:<7} {:<6} {:<10}|0,7,10,99,100,255,999,1000,65535,100000,{},",
+                ">  -> {:<28} {:<7} {:<6} {:<10}|0,7,10,99,100,101,255,999,1000,1005,8080,9999,10000,65535,100000,{},",
                 "10.0.255.1:8080",
                 "Masq",
                 -1,
