@@ -242,6 +242,9 @@ impl Ipvs {
     /// text shows a real server with forwarding bits that are no method as
     /// `Masq`, where [`Ipvs::destinations`] leaves it out; only a raw
     /// netlink client can make one.
+    ///
+    /// The text is read on a short-lived thread of its own while this one
+    /// runs the service dump.
     pub fn table_brief(&mut self) -> Result<Vec<(Service, Vec<Destination>)>> {
         let Some(netns) = self.netns.clone() else {
             return self.table();
