@@ -137,6 +137,11 @@ impl Ipvs {
     /// ipvsadm cannot make, are left out: a [`ServiceKey`] cannot name
     /// them (and [`Ipvs::flush`] still deletes them).
     pub fn services(&mut self) -> Result<Vec<Service>> {
+        self.services_as(|svc| svc)
+    }
+
+    /// [`Ipvs::services`], each made into a `T` as it arrives.
+    fn services_as<T>(&mut self, mut f: impl FnMut(Service) -> T) -> Result<Vec<T>> {
         // Each reply is decoded straight into a `Service` as it arrives.
         let mut msg = GenlMessage::from_payload(ServiceDump::Request);
         msg.set_resolved_family_id(self.family);
@@ -148,7 +153,7 @@ impl Ipvs {
                 match m.payload {
                     ServiceDump::Reply(Some(Ok(svc))) => {
                         if seen.insert(svc.key) {
-                            out.push(svc);
+                            out.push(f(svc));
                         }
                     }
                     // Read the dump to its end all the same: the socket
@@ -253,27 +258,24 @@ impl Ipvs {
         // kernel (it prints the text under RCU, and dumps under the IPVS
         // mutex): the text is read and parsed on a thread of its own while
         // this one dumps. A thread starts in its parent's namespace.
-        let (text, services) = std::thread::scope(|scope| {
+        let (text, table) = std::thread::scope(|scope| {
             let reader = scope.spawn(|| netns.run(ProcTable::read));
-            let services = self.services();
+            let table = self.services_as(|svc| (svc, Vec::new()));
             let text = reader
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (text, services)
+            (text, table)
         });
         let mut text = text??;
-        let services = services?;
+        let mut table = table?;
         let family = self.family;
-        services
-            .into_iter()
-            .map(|svc| {
-                let dests = match text.take(&svc.key) {
-                    Some(d) => d,
-                    None => dump_dests(&mut self.sock, family, &svc.key)?,
-                };
-                Ok((svc, dests))
-            })
-            .collect()
+        for (svc, dests) in &mut table {
+            *dests = match text.take(&svc.key) {
+                Some(d) => d,
+                None => dump_dests(&mut self.sock, family, &svc.key)?,
+            };
+        }
+        Ok(table)
     }
 
     /// The real servers of each of `keys`, in order; a service deleted
