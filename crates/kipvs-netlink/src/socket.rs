@@ -354,7 +354,8 @@ impl Socket {
     /// all, not even an asked-for ack (`netlink_rcv_skb` skips it): IPVS's
     /// `DEL_DAEMON` does when the sync thread it stops had not yet run, and
     /// a batch waiting for that request's ack would wait forever. Such a
-    /// request counts as done. The kernel goes on past a failed request; a caller
+    /// request counts as done. A refusal for want of privilege (`EPERM`)
+    /// ends the batch there, with that one error. The kernel goes on past a failed request; a caller
     /// that needs "stop at the first error" sends one request at a time.
     /// Replies to the requests (there are none for "new"/"set"/"del") are
     /// dropped.
@@ -385,11 +386,16 @@ impl Socket {
             self.flush()?;
             self.receive(first_seq..=last_seq, |incoming| match incoming {
                 Incoming::Error(seq, error) => {
+                    // nfnetlink refuses a sender without CAP_NET_ADMIN once,
+                    // for the datagram's first message, and drops the rest:
+                    // no barrier ack comes. (Other families refuse each
+                    // message; those answers are skipped as stale.)
+                    let refused_all = error.errno == nix::libc::EPERM;
                     errors.push(BatchError {
                         index: first_index + seq.wrapping_sub(first_seq) as usize,
                         error,
                     });
-                    Ok(seq == last_seq)
+                    Ok(seq == last_seq || refused_all)
                 }
                 Incoming::Ack(seq) | Incoming::Done(seq) => Ok(seq == last_seq),
                 // A reply to a request of the batch, before its ack.

@@ -140,3 +140,89 @@ fn socket_opens_in_another_namespace_without_moving_the_caller() {
 fn libc_eexist() -> i32 {
     17
 }
+
+/// An ipset `PROTOCOL` request as raw bytes: the transport sends any
+/// message type, and this one needs no set.
+struct IpsetProtocol;
+
+impl netlink_packet_core::NetlinkSerializable for IpsetProtocol {
+    fn message_type(&self) -> u16 {
+        // NFNL_SUBSYS_IPSET << 8 | IPSET_CMD_PROTOCOL
+        6 << 8 | 1
+    }
+
+    fn buffer_len(&self) -> usize {
+        4 + 8
+    }
+
+    fn serialize(&self, buffer: &mut [u8]) {
+        // nfgenmsg: AF_INET, NFNETLINK_V0, res_id 0; then
+        // IPSET_ATTR_PROTOCOL (1) = 7, a u8 attribute padded to 8 bytes.
+        buffer[..12].copy_from_slice(&[2, 0, 0, 0, 5, 0, 1, 0, 7, 0, 0, 0]);
+    }
+}
+
+/// Takes CAP_NET_ADMIN out of this thread's effective set (capabilities
+/// are per thread; the test's other threads keep theirs).
+#[allow(unsafe_code)]
+fn drop_net_admin_in_this_thread() {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Default, Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const CAP_NET_ADMIN: u32 = 12;
+    // _LINUX_CAPABILITY_VERSION_3: two data structs; pid 0 is this thread.
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget(2) and capset(2) with the version 3 header and an
+    // array of two data structs, the layouts the kernel reads and writes;
+    // both point to live, writable memory of those layouts.
+    unsafe {
+        let get = nix::libc::syscall(nix::libc::SYS_capget, &mut header, data.as_mut_ptr());
+        assert_eq!(get, 0, "capget");
+        data[0].effective &= !(1 << CAP_NET_ADMIN);
+        let set = nix::libc::syscall(nix::libc::SYS_capset, &mut header, data.as_ptr());
+        assert_eq!(set, 0, "capset");
+    }
+}
+
+/// nfnetlink refuses a sender without CAP_NET_ADMIN once per datagram, for
+/// its first message, and drops the rest: no ack for the batch's barrier
+/// ever comes. The batch must end at the refusal, not wait for the
+/// socket's timeout (a daemon that opens its sockets as root and then
+/// drops its capabilities meets this).
+#[test]
+fn batch_without_privilege_ends_at_the_refusal() {
+    if !kipvs_testutil::private_netns() {
+        return;
+    }
+    let mut sock = Socket::new(NETLINK_NETFILTER).unwrap();
+    let batch = || (0..3).map(|_| (IpsetProtocol, 0));
+    assert!(sock.batch(batch()).unwrap().is_empty(), "as root");
+    drop_net_admin_in_this_thread();
+    for round in 0..2 {
+        let started = std::time::Instant::now();
+        let refused = sock.batch(batch()).unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "round {round}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(refused.len(), 1, "round {round}: {refused:?}");
+        assert_eq!(
+            (refused[0].index, refused[0].error.errno),
+            (0, nix::libc::EPERM)
+        );
+    }
+}
