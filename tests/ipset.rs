@@ -397,6 +397,28 @@ fn a_stopped_restore_keeps_what_ipset_had_sent() {
             ),
         ),
         (
+            // ipset stops at the message with the refusal, before it reads
+            // the line with -q: the error is printed.
+            "long run, refusal in a sent message, -q later",
+            format!(
+                "create s hash:ip\nadd s 10.9.9.9\n{}\nadd s 10.9.9.9\n{}\n-q add s 10.200.0.1\n{}\n",
+                lines(500, &ip),
+                lines(1300, &|i| ip(i + 500)),
+                lines(1200, &|i| ip(i + 1800))
+            ),
+        ),
+        (
+            // The same, the message with the refusal already on its way
+            // on the sending thread when -q comes.
+            "long run, refusal in a message being sent, -q later",
+            format!(
+                "create s hash:ip\nadd s 10.9.9.9\n{}\nadd s 10.9.9.9\n{}\n-q add s 10.200.0.1\n{}\n",
+                lines(500, &ip),
+                lines(2300, &|i| ip(i + 500)),
+                lines(1200, &|i| ip(i + 2800))
+            ),
+        ),
+        (
             "long run, another set in between",
             format!(
                 "create s hash:ip\ncreate b hash:ip\nadd s 10.0.0.5\n{}\nadd b 1.1.1.1\n{}\n",

@@ -219,6 +219,18 @@ impl Pending {
             .map_err(|b| (self.line(offset + b.index), Fail::Other(words(&b.error))))
     }
 
+    /// Sends, and waits for, every element ipset would have sent by now.
+    fn send_all_sent(&mut self, session: &mut Session<'_>) -> Result<(), (usize, Fail)> {
+        self.join(session)?;
+        let part = self.batch.split_all_sent();
+        if part.is_empty() {
+            return Ok(());
+        }
+        let offset = self.handed;
+        self.handed += part.len();
+        self.send_part(session, offset, part)
+    }
+
     /// Waits for the sender to finish what it was handed, and gives its
     /// handle back to the session.
     fn join(&mut self, session: &mut Session<'_>) -> Result<(), (usize, Fail)> {
@@ -322,7 +334,19 @@ fn run_lines(
         // buffered but not sent yet are lost with it.
         let unnumbered = |f| (f, None);
         let argv = build_argv_from(c, &mut pool).map_err(unnumbered)?;
+        let quiet = session.opts.quiet;
         let argv = args::take_options(argv, &mut session.opts).map_err(unnumbered)?;
+        if session.opts.quiet != quiet {
+            // A refusal in what ipset had sent before this line stopped it
+            // before it read this `-q`: it is reported as before it.
+            if let Some(p) = pending.as_mut() {
+                if let Err((l, f)) = p.send_all_sent(session) {
+                    session.opts.quiet = quiet;
+                    *pending = None;
+                    return Err((f, Some(l)));
+                }
+            }
+        }
         let Some(cmd) = args::command_of(&argv) else {
             return Err(unnumbered(match argv.first() {
                 Some(w) => Fail::Param(format!("No command specified: unknown argument {w}")),

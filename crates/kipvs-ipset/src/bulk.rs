@@ -58,6 +58,17 @@ pub struct AdtBatch {
     ipset: Option<IpsetBuffer>,
 }
 
+/// The bytes of the first `k` elements of a message's encoded elements:
+/// each is one nest, its length in its header (nest contents are padded,
+/// so the length is aligned).
+fn element_bytes(adt: &[u8], k: usize) -> usize {
+    let mut at = 0;
+    for _ in 0..k {
+        at += usize::from(u16::from_ne_bytes([adt[at], adt[at + 1]]));
+    }
+    at
+}
+
 /// ipset 7.17's restore buffer: a page (`getpagesize()`) that it sends
 /// whenever the next element does not fit.
 const IPSET_BUFSIZE: usize = 4096;
@@ -143,6 +154,46 @@ impl AdtBatch {
         })
     }
 
+    /// Splits off every element `ipset restore` would have sent by now
+    /// ([`AdtBatch::ipset_sent`]), cutting a message where ipset's buffer
+    /// ended, as a batch to send at once; the rest stays. For a restore
+    /// that must know now whether ipset would already have stopped (the
+    /// line it reads next changes how a refusal is reported).
+    pub fn split_all_sent(&mut self) -> AdtBatch {
+        let n = self.ipset_sent();
+        let mut messages = std::mem::take(&mut self.full);
+        messages.push(std::mem::take(&mut self.open));
+        let mut front = AdtBatch {
+            count: n,
+            ..AdtBatch::default()
+        };
+        let mut left = n;
+        let mut rest = messages.into_iter().peekable();
+        while left > 0 {
+            let Some(p) = rest.peek_mut() else { break };
+            if p.lines.len() <= left {
+                left -= p.lines.len();
+                front.full.extend(rest.next());
+                continue;
+            }
+            let at = element_bytes(&p.adt, left);
+            front.full.push(Packed {
+                adt: p.adt.drain(..at).collect(),
+                lines: p.lines.drain(..left).collect(),
+            });
+            left = 0;
+        }
+        let mut rest: Vec<Packed> = rest.collect();
+        // The last is the message being filled (perhaps emptied above).
+        self.open = rest.pop().unwrap_or_default();
+        self.full = rest;
+        self.count -= n;
+        if let Some(b) = &mut self.ipset {
+            b.sent = 0;
+        }
+        front
+    }
+
     /// Keeps the first `n` elements, drops the rest.
     pub fn truncate(&mut self, n: usize) {
         if n >= self.count {
@@ -157,13 +208,7 @@ impl AdtBatch {
                 break;
             }
             if p.lines.len() > left {
-                // Each element is one nest, its length in its header
-                // (nest contents are padded, so the length is aligned).
-                let mut at = 0;
-                for _ in 0..left {
-                    at += usize::from(u16::from_ne_bytes([p.adt[at], p.adt[at + 1]]));
-                }
-                p.adt.truncate(at);
+                p.adt.truncate(element_bytes(&p.adt, left));
                 p.lines.truncate(left);
             }
             left -= p.lines.len();
@@ -477,6 +522,43 @@ mod tests {
             assert_eq!(lines, (1..=cut as u32).collect::<Vec<_>>());
             let bytes: usize = packed.iter().map(|p| p.adt.len()).sum();
             assert_eq!(bytes, cut * 40);
+        }
+    }
+
+    /// Everything ipset would have sent, cut inside a message where
+    /// ipset's page ended; the rest keeps packing where it was.
+    #[test]
+    fn a_batch_splits_off_all_ipset_sent() {
+        let name = SetName::new("KUBE-CLUSTER-IP").unwrap();
+        let lines = |packed: &[Packed]| -> Vec<u32> {
+            packed.iter().flat_map(|p| p.lines.clone()).collect()
+        };
+        for total in [50u32, 450, 1_500, 3_000] {
+            let mut b = AdtBatch::like_ipset(&name);
+            for i in 0..total {
+                b.push(i + 1, &Entry::ip_port(Ipv4Addr::from(i), 6, 80));
+            }
+            // Pages of 100 elements: all but the page being filled.
+            let sent = (total as usize - 1) / 100 * 100;
+            assert_eq!(b.ipset_sent(), sent);
+            let mut front = b.split_all_sent();
+            assert_eq!((front.len(), b.len()), (sent, total as usize - sent));
+            assert_eq!(b.ipset_sent(), 0);
+            let packed = front.take_ready(true);
+            assert_eq!(lines(&packed), (1..=sent as u32).collect::<Vec<_>>());
+            assert_eq!(packed.iter().map(|p| p.adt.len()).sum::<usize>(), sent * 40);
+            // The rest goes on filling messages of 48 KiB.
+            for i in total..total + 2_000 {
+                b.push(i + 1, &Entry::ip_port(Ipv4Addr::from(i), 6, 80));
+            }
+            let rest = b.take_ready(true);
+            assert_eq!(
+                lines(&rest),
+                (sent as u32 + 1..=total + 2_000).collect::<Vec<_>>()
+            );
+            assert!(rest.iter().all(|p| p.adt.len() == p.lines.len() * 40));
+            assert!(rest.iter().all(|p| p.adt.len() < BULK_BYTES + 40));
+            assert!(b.is_empty());
         }
     }
 }
