@@ -589,7 +589,8 @@ fn native_set_subcommands() {
 }
 
 /// Host names in elements (`gethostbyname2`, the first of several addresses
-/// with ipset's warning, `[name-with-dash]` escapes) and `-resolve`
+/// with ipset's warning, printed in a restore only if ipset got that far,
+/// `[name-with-dash]` escapes) and `-resolve`
 /// listings (`getnameinfo`), with a private /etc/hosts bound over the
 /// real one in a mount namespace of the test's own.
 #[test]
@@ -618,6 +619,10 @@ T create b bitmap:ip range 10.0.0.0-10.0.0.7; T add b webone
 T create c bitmap:ip range 10.0.0.1-10.0.0.4; T create m bitmap:ip,mac range 10.0.0.0/30
 T -r list; T -r save; T -r -o xml list p; T -r -s list s; T -r -s save; T -r list -t b
 T list s
+add() {{ for i in $(seq 1 $2); do echo "add $1 10.$3.$((i/200)).$((i%200))"; done; }}
+{{ echo "create r hash:ip"; echo "add r 10.9.9.9"; add r 500 1; echo "add r 10.9.9.9"; add r 300 2; echo "add r multi"; }} | T restore
+{{ echo "create q hash:ip"; add q 300 1; echo "add q multi"; add q 10 2; }} | T restore
+T list q | tail -n +8 | sort | head -3
 "#,
             hosts = hosts.display()
         )

@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 use std::{
+    cell::RefCell,
     ffi::{CStr, CString},
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
 };
@@ -140,6 +141,30 @@ fn family_word(family: Family) -> &'static str {
     }
 }
 
+thread_local! {
+    /// Warnings held back instead of printed, while held.
+    static HELD: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Holds back the warnings of name lookups on this thread until
+/// [`held_warnings`]: a restore prints a line's only if ipset would have
+/// read that far (a refusal in what it had sent before stops it first).
+pub(crate) fn hold_warnings() {
+    HELD.with(|h| *h.borrow_mut() = Some(Vec::new()));
+}
+
+/// The warnings held back since [`hold_warnings`], which ends the hold.
+pub(crate) fn held_warnings() -> Vec<String> {
+    HELD.with(|h| h.borrow_mut().take().unwrap_or_default())
+}
+
+fn warn(message: String) {
+    HELD.with(|h| match h.borrow_mut().as_mut() {
+        Some(held) => held.push(message),
+        None => eprintln!("{message}"),
+    });
+}
+
 /// One address or host name (`[name]` escaped), as `get_addrinfo` reads
 /// it: the first address of the family, with ipset's warning when there
 /// are more (printed unless `quiet`), or ipset's words.
@@ -155,9 +180,9 @@ pub(crate) fn resolve(family: Family, s: &str, quiet: bool) -> Result<IpAddr, St
     match addrs.first() {
         Some(first) => {
             if addrs.len() > 1 && !quiet {
-                eprintln!(
+                warn(format!(
                     "Warning: {name} resolves to multiple addresses: using only the first one returned by the resolver."
-                );
+                ));
             }
             Ok(*first)
         }

@@ -12,7 +12,7 @@ use kipvs::Error;
 use super::{
     args::{self, Cmd, Line},
     exec::{check, parse_entry, set_name},
-    report, words, Fail, Flow, Session,
+    netdb, report, words, Fail, Flow, Session,
 };
 
 /// ipset reads lines with `fgets` into a buffer of this size: a longer
@@ -410,11 +410,36 @@ fn run_lines(
                 }
             }
         }
-        let set = match line_set(pending, name) {
+        let mut set = match line_set(pending, name) {
             Ok(set) => set,
             Err(f) => return Err((f, Some(n))),
         };
-        let entry = match element(session, &set, known, &line) {
+        // ipset prints a line's warnings as it reads it, which it does not
+        // when a refusal in what it had sent before stopped it.
+        let hold = pending.is_some();
+        if hold {
+            netdb::hold_warnings();
+        }
+        let entry = element(session, &set, known, &line);
+        let warnings = if hold {
+            netdb::held_warnings()
+        } else {
+            Vec::new()
+        };
+        if !warnings.is_empty() {
+            // The run's set name, no longer borrowed from the run.
+            set = Cow::Owned(set.into_owned());
+            if let Some(p) = pending.as_mut() {
+                if let Err((l, f)) = p.send_all_sent(session) {
+                    *pending = None;
+                    return Err((f, Some(l)));
+                }
+            }
+            for w in warnings {
+                eprintln!("{w}");
+            }
+        }
+        let entry = match entry {
             Ok(v) => v,
             Err(f) => return Err((f, Some(n))),
         };
