@@ -1191,3 +1191,79 @@ fn ipvsadm_combined_output_interleaves_like_stdio() {
     .collect();
     assert_same("ipvsadm -R 2>&1", &combined[0], &combined[1]);
 }
+
+/// `kipvs --netns PID ipvsadm ...` reads and writes the table of another
+/// namespace, listings from `/proc/net/ip_vs` included (read there, not
+/// here), and leaves the caller's own table alone.
+#[test]
+fn netns_flag_reaches_another_namespaces_table() {
+    if !private_netns() || !require_ipvs() || !require_tool("ipvsadm") || !require_tool("nsenter") {
+        return;
+    }
+    use std::io::BufRead;
+    let mut holder = std::process::Command::new("unshare")
+        .args(["-n", "bash", "-c"])
+        .arg(
+            "ip link set lo up && ipvsadm -A -t 10.7.0.1:80 -s rr && \
+             ipvsadm -a -t 10.7.0.1:80 -r 10.7.0.2:8080 -m -w 3 && \
+             ipvsadm -A -f 9 -s sh && ipvsadm -a -f 9 -r 10.7.0.3 -g && \
+             echo ready && exec sleep 120",
+        )
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid = holder.id().to_string();
+    let there = |args: &[&str]| {
+        let net = format!("--net=/proc/{pid}/ns/net");
+        let mut a = vec![net.as_str(), "ipvsadm"];
+        a.extend(args);
+        run("nsenter", &a, "")
+    };
+    let ours = |args: &[&str]| {
+        let mut a = vec!["--netns", pid.as_str(), "ipvsadm"];
+        a.extend(args);
+        kipvs(&a, "")
+    };
+    // The same service here with another real server: a listing that read
+    // this namespace's /proc/net/ip_vs would show it.
+    kipvs_testutil::sh("ip link set lo up");
+    for args in [
+        &["-A", "-t", "10.7.0.1:80", "-s", "wlc"][..],
+        &["-a", "-t", "10.7.0.1:80", "-r", "10.7.0.99:80", "-m"],
+    ] {
+        assert_eq!(run("ipvsadm", args, "").code, 0, "ipvsadm {args:?}");
+    }
+    let here_before = run("ipvsadm", &["-Sn"], "").stdout;
+    let result = std::panic::catch_unwind(|| {
+        assert_eq!(line, "ready\n");
+        for listing in [
+            &["-Ln"][..],
+            &["-Sn"],
+            &["-Ln", "--stats"],
+            &["-Ln", "-t", "10.7.0.1:80"],
+        ] {
+            same(
+                &format!("{listing:?} there"),
+                &there(listing),
+                &ours(listing),
+            );
+        }
+        let added = ours(&["-a", "-t", "10.7.0.1:80", "-r", "10.7.0.4:8080", "-m"]);
+        assert_eq!(added.code, 0, "{}", added.stderr);
+        same("after an add there", &there(&["-Sn"]), &ours(&["-Sn"]));
+        assert!(there(&["-Sn"]).stdout.contains("-r 10.7.0.4:8080 -m"));
+        assert!(!ours(&["-Ln"]).stdout.contains("10.7.0.99"));
+        // Unchanged here.
+        assert!(here_before.contains("-r 10.7.0.99:80 -m"), "{here_before}");
+        assert_same("here", &here_before, &kipvs(&["ipvsadm", "-Sn"], "").stdout);
+    });
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
