@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use kipvs_testutil::{assert_same, private_netns, require_ipvs, require_tool, run, Output};
 
-use crate::util::kipvs;
+use crate::util::{kipvs, OtherNetns};
 
 /// One case: command lines run in order. A line `R:` runs `-R` with the
 /// rest as standard input (`|` separates input lines, `{xN}` stands for N
@@ -1200,23 +1200,12 @@ fn netns_flag_reaches_another_namespaces_table() {
     if !private_netns() || !require_ipvs() || !require_tool("ipvsadm") || !require_tool("nsenter") {
         return;
     }
-    use std::io::BufRead;
-    let mut holder = std::process::Command::new("unshare")
-        .args(["-n", "bash", "-c"])
-        .arg(
-            "ip link set lo up && ipvsadm -A -t 10.7.0.1:80 -s rr && \
-             ipvsadm -a -t 10.7.0.1:80 -r 10.7.0.2:8080 -m -w 3 && \
-             ipvsadm -A -f 9 -s sh && ipvsadm -a -f 9 -r 10.7.0.3 -g && \
-             echo ready && exec sleep 120",
-        )
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(holder.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let pid = holder.id().to_string();
+    let other = OtherNetns::start(
+        "ip link set lo up && ipvsadm -A -t 10.7.0.1:80 -s rr && \
+         ipvsadm -a -t 10.7.0.1:80 -r 10.7.0.2:8080 -m -w 3 && \
+         ipvsadm -A -f 9 -s sh && ipvsadm -a -f 9 -r 10.7.0.3 -g",
+    );
+    let pid = other.pid();
     let there = |args: &[&str]| {
         let net = format!("--net=/proc/{pid}/ns/net");
         let mut a = vec![net.as_str(), "ipvsadm"];
@@ -1238,32 +1227,24 @@ fn netns_flag_reaches_another_namespaces_table() {
         assert_eq!(run("ipvsadm", args, "").code, 0, "ipvsadm {args:?}");
     }
     let here_before = run("ipvsadm", &["-Sn"], "").stdout;
-    let result = std::panic::catch_unwind(|| {
-        assert_eq!(line, "ready\n");
-        for listing in [
-            &["-Ln"][..],
-            &["-Sn"],
-            &["-Ln", "--stats"],
-            &["-Ln", "-t", "10.7.0.1:80"],
-        ] {
-            same(
-                &format!("{listing:?} there"),
-                &there(listing),
-                &ours(listing),
-            );
-        }
-        let added = ours(&["-a", "-t", "10.7.0.1:80", "-r", "10.7.0.4:8080", "-m"]);
-        assert_eq!(added.code, 0, "{}", added.stderr);
-        same("after an add there", &there(&["-Sn"]), &ours(&["-Sn"]));
-        assert!(there(&["-Sn"]).stdout.contains("-r 10.7.0.4:8080 -m"));
-        assert!(!ours(&["-Ln"]).stdout.contains("10.7.0.99"));
-        // Unchanged here.
-        assert!(here_before.contains("-r 10.7.0.99:80 -m"), "{here_before}");
-        assert_same("here", &here_before, &kipvs(&["ipvsadm", "-Sn"], "").stdout);
-    });
-    holder.kill().unwrap();
-    holder.wait().unwrap();
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
+    for listing in [
+        &["-Ln"][..],
+        &["-Sn"],
+        &["-Ln", "--stats"],
+        &["-Ln", "-t", "10.7.0.1:80"],
+    ] {
+        same(
+            &format!("{listing:?} there"),
+            &there(listing),
+            &ours(listing),
+        );
     }
+    let added = ours(&["-a", "-t", "10.7.0.1:80", "-r", "10.7.0.4:8080", "-m"]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    same("after an add there", &there(&["-Sn"]), &ours(&["-Sn"]));
+    assert!(there(&["-Sn"]).stdout.contains("-r 10.7.0.4:8080 -m"));
+    assert!(!ours(&["-Ln"]).stdout.contains("10.7.0.99"));
+    // Unchanged here.
+    assert!(here_before.contains("-r 10.7.0.99:80 -m"), "{here_before}");
+    assert_same("here", &here_before, &kipvs(&["ipvsadm", "-Sn"], "").stdout);
 }

@@ -4,7 +4,7 @@
 
 use kipvs_testutil::{assert_same, private_netns, require_link_kind, sh};
 
-use crate::util::kipvs;
+use crate::util::{kipvs, OtherNetns};
 
 /// `ip -o addr show dev DEV` as `ADDR/PREFIX` lines, IPv4 first, sorted.
 fn ip_addresses(dev: &str) -> String {
@@ -382,21 +382,8 @@ fn netns_flag_reaches_another_namespace() {
     if !private_netns() {
         return;
     }
-    // A second namespace, held by a process of this test: unshare execs
-    // bash, so the child's pid names the namespace.
-    use std::io::BufRead;
-    let mut holder = std::process::Command::new("unshare")
-        .args(["-n", "bash", "-c"])
-        .arg("ip link add far0 type veth peer name far1 && echo ready && exec sleep 60")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(holder.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line, "ready\n");
-    let pid = holder.id().to_string();
+    let other = OtherNetns::start("ip link add far0 type veth peer name far1");
+    let pid = other.pid();
     let out = ok(
         &["--netns", &pid, "addr", "sync", "--dev", "far0", "10.9.9.9"],
         "",
@@ -405,8 +392,6 @@ fn netns_flag_reaches_another_namespace() {
     let listed = ok(&["addr", "list", "--dev", "far0", "--netns", &pid], "");
     // Not here.
     let here = kipvs(&["addr", "list", "--dev", "far0"], "");
-    holder.kill().unwrap();
-    holder.wait().unwrap();
     assert_same("listed there", "10.9.9.9/32\n", &listed);
     assert_eq!(here.code, 1, "{here:?}");
 }

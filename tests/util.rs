@@ -54,3 +54,41 @@ impl Drop for FakeKubeProxy {
         let _ = self.0.wait();
     }
 }
+
+/// A second network namespace, held by a process of the test: `unshare`
+/// execs bash, so the process's pid names the namespace for `--netns`.
+/// `setup` runs in it first. Killed when dropped.
+pub struct OtherNetns(std::process::Child);
+
+#[allow(dead_code)]
+impl OtherNetns {
+    pub fn start(setup: &str) -> OtherNetns {
+        use std::io::BufRead;
+        // Owned at once, so that a panic below still kills and reaps it.
+        let mut holder = OtherNetns(
+            std::process::Command::new("unshare")
+                .args(["-n", "bash", "-c"])
+                .arg(format!("{setup} && echo ready && exec sleep 120"))
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        std::io::BufReader::new(holder.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "ready\n", "the namespace's setup failed: {setup}");
+        holder
+    }
+
+    pub fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+}
+
+impl Drop for OtherNetns {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
